@@ -1,0 +1,11 @@
+"""The Celery application: Celery only carries jobs, the database row is their truth."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("loupe")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
