@@ -99,7 +99,9 @@ class Image(models.Model):
     bit_depth = models.PositiveSmallIntegerField()
     size_bytes = models.PositiveBigIntegerField()
     split = models.CharField(max_length=10, choices=Split.choices, default=Split.UNASSIGNED)
-    source = models.CharField(max_length=100, blank=True, help_text="How it arrived: upload, import:mvtec, ...")
+    source = models.CharField(
+        max_length=100, blank=True, help_text="How it arrived: upload, import:mvtec, ..."
+    )
     metadata = models.JSONField(default=dict, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -167,6 +169,9 @@ class Region(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.annotation.image}"
 
 
 class RevisionReason(models.TextChoices):

@@ -1,0 +1,56 @@
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from rest_framework.test import APIClient
+
+from tests import factories
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test stores its files in a folder of its own."""
+    root = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}},
+    }
+    return root
+
+
+@pytest.fixture
+def mtd_path() -> Path:
+    path = SHARED_DATASETS / "mtd"
+    if not path.is_dir():
+        pytest.skip(f"the MTD dataset is not at {path} (it lives in the shared folder beside the repo)")
+    return path
+
+
+def png_bytes(width: int = 32, height: int = 24, *, seed: int = 0, mode: str = "L") -> bytes:
+    """A small random image encoded as PNG."""
+    rng = np.random.default_rng(seed)
+    channels = {"L": (height, width), "RGB": (height, width, 3)}[mode]
+    pixels = rng.integers(0, 256, size=channels, dtype=np.uint8)
+    out = io.BytesIO()
+    PILImage.fromarray(pixels, mode=mode).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def team(db):
+    """A project with one member of each role and a collection holding one image."""
+    return factories.team()
+
+
+@pytest.fixture
+def other_team(db):
+    return factories.team(name="Other team")
