@@ -1,0 +1,50 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotations.models import Membership, Project, Role
+from annotations.services.importing import DatasetError, dataset_import, dataset_plan
+
+
+class Command(BaseCommand):
+    help = "Import a folder of images, or datasets in the MVTec AD layout, into a project."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "path", type=Path, help="an MVTec AD category, a folder of categories, or of images"
+        )
+        parser.add_argument("--project", required=True, help="project name; created if it does not exist")
+        parser.add_argument("--owner", help="username made manager of a new project and recorded as importer")
+
+    def handle(self, *args, path: Path, project: str, owner: str | None, **options):
+        try:
+            plans = dataset_plan(path)
+        except DatasetError as error:
+            raise CommandError(str(error)) from None
+        user = None
+        if owner:
+            user = get_user_model().objects.filter(username=owner).first()
+            if user is None:
+                raise CommandError(f"no user named {owner!r}: create it first (manage.py createsuperuser)")
+        target, created = Project.objects.get_or_create(name=project, defaults={"created_by": user})
+        if created and user:
+            Membership.objects.create(project=target, user=user, role=Role.MANAGER)
+        total = sum(len(plan.images) for plan in plans)
+        self.stdout.write(f"Importing {total} images into {len(plans)} collection(s) of project {project!r}")
+        with tqdm(total=total, unit="img", disable=options["verbosity"] == 0) as progress:
+            summaries = list(
+                dataset_import(
+                    plans=plans, project=target, imported_by=user, on_image=lambda planned: progress.update()
+                )
+            )
+        for summary in summaries:
+            self.stdout.write(
+                f"{summary.name}: {summary.added} added, {summary.duplicates} already there, "
+                f"{summary.masks} masks ({summary.empty_masks} of them empty), "
+                f"{len(summary.rejected)} rejected"
+            )
+            for file_path, reason in summary.rejected:
+                self.stderr.write(f"  rejected {file_path}: {reason}")
+        self.stdout.write(self.style.SUCCESS("Import finished."))

@@ -1,0 +1,198 @@
+"""Importing image folders: the MVTec AD layout, or a plain folder of images.
+
+MVTec AD layout, one collection per category:
+
+    <category>/train/good/*                      normal training images
+    <category>/test/good/*                       normal test images
+    <category>/test/<defect>/*                   defective test images of one defect type
+    <category>/ground_truth/<defect>/<name>_mask.png   their pixel masks
+
+A plain folder becomes one collection of unassigned, unlabeled images. Re-running an import adds
+nothing twice: images are found again by their content hash.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from PIL import Image as PILImage
+
+from annotations.geometry import mask_encode
+from annotations.models import Precision, Project, RegionKind, RevisionReason, Split, Verdict
+from annotations.services.annotations import RegionInput, annotation_update
+from annotations.services.ingest import ImageRejected, image_inspect, image_store
+from annotations.services.projects import collection_get_or_create, defect_type_get_or_create
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+NORMAL_FOLDER = "good"
+
+
+class DatasetError(ValueError):
+    """The path holds nothing that can be imported."""
+
+
+@dataclass(frozen=True)
+class PlannedImage:
+    path: Path
+    split: str
+    verdict: str = Verdict.UNLABELED
+    defect_type: str | None = None
+    mask_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class PlannedCollection:
+    name: str
+    images: list[PlannedImage]
+    layout: str  # "mvtec" or "folder"
+
+
+@dataclass
+class CollectionSummary:
+    name: str
+    added: int = 0
+    duplicates: int = 0
+    masks: int = 0  # mask files read; `empty_masks` of them mark no pixel and give no region
+    empty_masks: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _is_mvtec_category(folder: Path) -> bool:
+    return (folder / "train").is_dir() or (folder / "test").is_dir()
+
+
+def _plan_mvtec_category(category: Path) -> PlannedCollection:
+    images = [
+        PlannedImage(path, Split.TRAIN, Verdict.NORMAL)
+        for path in _image_files(category / "train" / NORMAL_FOLDER)
+    ]
+    test_folders = (
+        sorted(p for p in (category / "test").iterdir() if p.is_dir()) if (category / "test").is_dir() else []
+    )
+    for folder in test_folders:
+        if folder.name == NORMAL_FOLDER:
+            images += [PlannedImage(path, Split.TEST, Verdict.NORMAL) for path in _image_files(folder)]
+            continue
+        for path in _image_files(folder):
+            mask = category / "ground_truth" / folder.name / f"{path.stem}_mask.png"
+            images.append(
+                PlannedImage(
+                    path, Split.TEST, Verdict.DEFECTIVE, folder.name, mask if mask.is_file() else None
+                )
+            )
+    return PlannedCollection(category.name, images, "mvtec")
+
+
+def dataset_plan(path: Path) -> list[PlannedCollection]:
+    """What importing `path` would create, one entry per collection.
+
+    Raises:
+        DatasetError: the path is missing or holds no images in a known layout.
+    """
+    if not path.is_dir():
+        raise DatasetError(f"{path} is not a folder")
+    if _is_mvtec_category(path):
+        plans = [_plan_mvtec_category(path)]
+    elif categories := sorted(p for p in path.iterdir() if p.is_dir() and _is_mvtec_category(p)):
+        plans = [_plan_mvtec_category(category) for category in categories]
+    else:
+        plans = [
+            PlannedCollection(
+                path.name, [PlannedImage(p, Split.UNASSIGNED) for p in _image_files(path)], "folder"
+            )
+        ]
+    plans = [plan for plan in plans if plan.images]
+    if not plans:
+        raise DatasetError(
+            f"no images found in {path}: expected the MVTec AD layout (<category>/train/good, "
+            "<category>/test/<defect>) or a folder of PNG, JPEG, BMP, TIFF or WebP files"
+        )
+    return plans
+
+
+def _read_mask(planned: PlannedImage, width: int, height: int) -> np.ndarray | None:
+    """The boolean ground-truth mask of a planned image, shape (H, W), or None if it has none."""
+    if planned.mask_path is None:
+        return None
+    with PILImage.open(planned.mask_path) as mask_file:
+        mask = np.asarray(mask_file.convert("L")) > 127
+    if mask.shape != (height, width):
+        raise ImageRejected(f"its mask is {mask.shape[1]}×{mask.shape[0]} px, the image {width}×{height} px")
+    return mask
+
+
+def _mask_region(mask: np.ndarray, defect_type_id: int) -> RegionInput:
+    return RegionInput(
+        kind=RegionKind.MASK,
+        geometry=mask_encode(mask),
+        precision=Precision.EXACT,
+        defect_type_id=defect_type_id,
+    )
+
+
+def dataset_import(
+    *,
+    plans: list[PlannedCollection],
+    project: Project,
+    imported_by: AbstractBaseUser | None = None,
+    on_image: Callable[[PlannedImage], None] = lambda planned: None,
+) -> Iterator[CollectionSummary]:
+    """Import planned collections into a project, yielding each collection's summary when it is done.
+
+    Each image is its own transaction: an interrupted import keeps what it finished and a re-run
+    completes the rest. A file that is not an acceptable image is reported, never stored.
+    """
+    for plan in plans:
+        collection, _ = collection_get_or_create(project=project, name=plan.name)
+        summary = CollectionSummary(plan.name)
+        defect_type_ids = {
+            name: defect_type_get_or_create(collection=collection, name=name)[0].pk
+            for name in sorted({p.defect_type for p in plan.images if p.defect_type})
+        }
+        for planned in plan.images:
+            try:
+                inspected = image_inspect(content=planned.path.read_bytes())
+                mask = _read_mask(planned, inspected.width, inspected.height)
+            except (ImageRejected, OSError) as error:
+                summary.rejected.append((str(planned.path), str(error)))
+                on_image(planned)
+                continue
+            stored = image_store(
+                collection=collection,
+                inspected=inspected,
+                original_name=planned.path.name,
+                split=planned.split,
+                source=f"import:{plan.layout}",
+                uploaded_by=imported_by,
+            )
+            summary.added += stored.created
+            summary.duplicates += not stored.created
+            # Version 0 means nobody labeled it yet: also true after an import interrupted between
+            # storing an image and labeling it, which a re-run thereby completes.
+            if planned.verdict != Verdict.UNLABELED and stored.image.annotation.version == 0:
+                empty_mask = mask is not None and not mask.any()
+                regions = []
+                if mask is not None and not empty_mask:
+                    regions = [_mask_region(mask, defect_type_ids[planned.defect_type])]
+                annotation_update(
+                    annotation_id=stored.image.annotation.pk,
+                    expected_version=0,
+                    author=imported_by,
+                    reason=RevisionReason.IMPORT,
+                    verdict=planned.verdict,
+                    regions=regions,
+                    comment=f"imported from {planned.path.parent.name}/{planned.path.name}"
+                    + ("; its ground-truth mask is empty" if empty_mask else ""),
+                )
+                summary.masks += mask is not None
+                summary.empty_masks += empty_mask
+            on_image(planned)
+        yield summary
