@@ -22,6 +22,12 @@ def media_root(settings, tmp_path):
     return root
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories set real passwords; the default hasher would spend most of each test on them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def mtd_path() -> Path:
     path = SHARED_DATASETS / "mtd"

@@ -9,14 +9,17 @@ from annotations.models import Collection, DefectType, Image, Membership, Projec
 from annotations.services.ingest import image_inspect, image_store
 from annotations.services.projects import defect_type_get_or_create, project_create
 
+PASSWORD = "correct horse battery staple"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
 
 @dataclass

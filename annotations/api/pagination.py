@@ -7,3 +7,9 @@ class IdCursorPagination(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class RevisionCursorPagination(IdCursorPagination):
+    """A label's history, oldest change first."""
+
+    ordering = "version"

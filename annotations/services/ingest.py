@@ -70,7 +70,7 @@ class InspectedImage:
         return EXTENSIONS[self.format]
 
 
-def _to_8bit(image: PILImage.Image) -> PILImage.Image:
+def image_to_8bit(image: PILImage.Image) -> PILImage.Image:
     """An 8-bit image for display; deeper grey levels are stretched over their actual range."""
     if image.mode in ("L", "RGB"):
         return image
@@ -83,7 +83,7 @@ def _to_8bit(image: PILImage.Image) -> PILImage.Image:
 
 
 def _thumbnail(image: PILImage.Image) -> bytes:
-    thumb = _to_8bit(image).copy()
+    thumb = image_to_8bit(image).copy()
     if thumb.mode == "RGBA":
         background = PILImage.new("RGB", thumb.size, "white")
         background.paste(thumb, mask=thumb.getchannel("A"))
@@ -113,8 +113,11 @@ def image_inspect(*, content: bytes) -> InspectedImage:
         image = PILImage.open(io.BytesIO(content), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
         raise ImageRejected(f"not an image in an accepted format ({allowed})") from None
-    except PILImage.DecompressionBombError as error:
-        raise ImageRejected(f"the image has too many pixels ({error})") from None
+    except PILImage.DecompressionBombError:
+        # Pillow refuses at open what is far above the limit, before our own check can name the size.
+        raise ImageRejected(
+            f"the image has far more pixels than the {settings.LOUPE_MAX_IMAGE_PIXELS / 1e6:.0f} Mpx limit"
+        ) from None
     except (OSError, ValueError, SyntaxError) as error:
         raise ImageRejected(f"the file could not be read as an image: {error}") from None
     width, height = image.size
@@ -218,3 +221,11 @@ def image_delete(*, image: Image) -> None:
     with transaction.atomic():
         image.delete()
         transaction.on_commit(lambda: [default_storage.delete(name) for name in files if name])
+
+
+def image_update(*, image: Image, split: str) -> Image:
+    """Move an image to another split."""
+    if image.split != split:
+        image.split = split
+        image.save(update_fields=["split"])
+    return image

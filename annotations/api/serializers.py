@@ -1,0 +1,348 @@
+"""Input serializers validate at the edge (every 400 comes from here); output serializers only render.
+
+Ids in request bodies are looked up through the membership-scoped selectors, so another team's object
+gets the same "does not exist" answer as an id that was never used.
+"""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Model, QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotations import selectors
+from annotations.geometry import GeometryError, validate_geometry
+from annotations.models import (
+    Annotation,
+    AnnotationRevision,
+    Collection,
+    DefectType,
+    Image,
+    Membership,
+    Precision,
+    Project,
+    RegionKind,
+    Role,
+    Split,
+    Verdict,
+)
+
+# --- shared fields ------------------------------------------------------------------------------
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id resolved among the objects the requesting user can see (a selector decides which)."""
+
+    def __init__(self, selector: Callable[..., QuerySet], model: type[Model], **kwargs: Any) -> None:
+        self.selector = selector
+        # The model's empty queryset only tells the schema generator the id's type.
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        return self.selector(user=self.context["request"].user)
+
+
+def annotation_etag(image_id: int, version: int) -> str:
+    """The ETag of an image's annotation at a version (parsed back in views.ImageViewSet)."""
+    return f'"image-{image_id}-v{version}"'
+
+
+# --- projects and members -----------------------------------------------------------------------
+
+
+class ProjectOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "created_at"]
+
+
+class ProjectInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_name(self, value: str) -> str:
+        projects = Project.objects.filter(name=value)
+        if self.instance is not None:
+            projects = projects.exclude(pk=self.instance.pk)
+        if projects.exists():
+            raise serializers.ValidationError("this project name is taken: choose another")
+        return value
+
+
+class MembershipOutput(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "project", "user", "username", "role", "created_at"]
+
+
+class MembershipCreateInput(serializers.Serializer):
+    project = ScopedPrimaryKeyRelatedField(selectors.project_list, Project)
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate_username(self, value: str) -> Any:
+        user = get_user_model().objects.filter(username=value).first()
+        if user is None:
+            raise serializers.ValidationError(f"there is no user named {value!r}")
+        return user
+
+
+class MembershipUpdateInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class ProjectFilter(serializers.Serializer):
+    project = serializers.IntegerField(required=False, help_text="Only this project's")
+
+
+# --- collections and defect types ---------------------------------------------------------------
+
+
+class CollectionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Collection
+        fields = ["id", "project", "name", "description", "created_at"]
+
+
+class CollectionInput(serializers.Serializer):
+    project = ScopedPrimaryKeyRelatedField(selectors.project_list, Project)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        project = attrs.get("project", getattr(self.instance, "project", None))
+        name = attrs.get("name")
+        if name is not None:
+            clashes = Collection.objects.filter(project=project, name=name)
+            if self.instance is not None:
+                clashes = clashes.exclude(pk=self.instance.pk)
+            if clashes.exists():
+                raise serializers.ValidationError(
+                    {"name": [f"the project already has a collection {name!r}"]}
+                )
+        return attrs
+
+
+class CollectionUpdateInput(CollectionInput):
+    project = None  # a collection stays in its project
+
+
+class CollectionFilter(serializers.Serializer):
+    collection = serializers.IntegerField(required=False, help_text="Only this collection's")
+
+
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class DefectTypeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = DefectType
+        fields = ["id", "collection", "name", "color", "hotkey"]
+
+
+class DefectTypeInput(serializers.Serializer):
+    collection = ScopedPrimaryKeyRelatedField(selectors.collection_list, Collection)
+    name = serializers.CharField(max_length=100)
+    color = serializers.RegexField(
+        COLOR, required=False, help_text="#rrggbb; the collection's next colour when left out"
+    )
+    hotkey = serializers.CharField(max_length=1, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        collection = attrs.get("collection", getattr(self.instance, "collection", None))
+        name = attrs.get("name")
+        if name is not None:
+            clashes = DefectType.objects.filter(collection=collection, name=name)
+            if self.instance is not None:
+                clashes = clashes.exclude(pk=self.instance.pk)
+            if clashes.exists():
+                raise serializers.ValidationError(
+                    {"name": [f"the collection already has a defect type {name!r}"]}
+                )
+        return attrs
+
+
+class DefectTypeUpdateInput(DefectTypeInput):
+    collection = None  # a defect type stays in its collection
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+class ImageOutput(serializers.ModelSerializer):
+    verdict = serializers.CharField(source="annotation.verdict", read_only=True)
+    annotation_version = serializers.IntegerField(source="annotation.version", read_only=True)
+    file_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Image
+        fields = [
+            "id",
+            "collection",
+            "original_name",
+            "format",
+            "width",
+            "height",
+            "mode",
+            "bit_depth",
+            "size_bytes",
+            "sha256",
+            "split",
+            "source",
+            "metadata",
+            "uploaded_by",
+            "created_at",
+            "verdict",
+            "annotation_version",
+            "file_url",
+            "thumbnail_url",
+        ]
+
+    def _url(self, name: str, image: Image) -> str:
+        path = reverse(name, kwargs={"pk": image.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_file_url(self, image: Image) -> str:
+        return self._url("image-file", image)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, image: Image) -> str:
+        return self._url("image-thumbnail", image)
+
+
+class ImageFilter(serializers.Serializer):
+    collection = serializers.IntegerField(required=False, help_text="Only this collection's images")
+    split = serializers.ChoiceField(choices=Split.choices, required=False)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
+    defect_type = serializers.IntegerField(
+        required=False, help_text="Only images with a region of this defect type"
+    )
+
+
+class ImageUploadInput(serializers.Serializer):
+    collection = ScopedPrimaryKeyRelatedField(selectors.collection_list, Collection)
+    # Empty files pass here so that image_inspect gives every file's verdict in one place.
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False),
+        allow_empty=False,
+        help_text="One or more image files (PNG, JPEG, BMP, TIFF, WEBP); repeat the field for each",
+    )
+
+
+class UploadRejection(serializers.Serializer):
+    name = serializers.CharField()
+    error = serializers.CharField()
+
+
+class UploadRejectedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    files = UploadRejection(many=True)
+
+
+class UploadResult(serializers.Serializer):
+    name = serializers.CharField()
+    created = serializers.BooleanField(help_text="False when the collection already held this content")
+    image = ImageOutput()
+
+
+class UploadOutput(serializers.Serializer):
+    files = UploadResult(many=True)
+
+
+class ImageUpdateInput(serializers.Serializer):
+    split = serializers.ChoiceField(choices=Split.choices)
+
+
+# --- annotations --------------------------------------------------------------------------------
+
+
+class RegionSerializer(serializers.Serializer):
+    """A region, as read and as written; geometry is in image pixels (see annotations/geometry.py)."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=RegionKind.choices)
+    geometry = serializers.JSONField()
+    precision = serializers.ChoiceField(choices=Precision.choices, default=Precision.EXACT)
+    defect_type = serializers.IntegerField(
+        source="defect_type_id", allow_null=True, required=False, default=None
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        image: Image = self.context["image"]
+        try:
+            attrs["geometry"] = validate_geometry(
+                attrs["kind"], attrs["geometry"], width=image.width, height=image.height
+            )
+        except GeometryError as error:
+            raise serializers.ValidationError({"geometry": [str(error)]}) from None
+        return attrs
+
+
+class AnnotationOutput(serializers.ModelSerializer):
+    image = serializers.IntegerField(source="image_id", read_only=True)
+    regions = RegionSerializer(many=True, read_only=True)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, allow_null=True)
+    etag = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Annotation
+        fields = ["image", "verdict", "regions", "version", "etag", "updated_by", "updated_at"]
+
+    def get_etag(self, annotation: Annotation) -> str:
+        return annotation_etag(annotation.image_id, annotation.version)
+
+
+class AnnotationWriteInput(serializers.Serializer):
+    """PUT needs `verdict` and `regions`; PATCH changes only the ones given."""
+
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    regions = RegionSerializer(many=True, help_text="Replaces all the image's regions")
+    version = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="The version the change is based on; or send it as If-Match",
+    )
+
+    def validate_regions(self, regions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        image: Image = self.context["image"]
+        allowed = set(
+            DefectType.objects.filter(collection_id=image.collection_id).values_list("id", flat=True)
+        )
+        unknown = sorted(
+            {r["defect_type_id"] for r in regions if r["defect_type_id"] not in allowed | {None}}
+        )
+        if unknown:
+            # The same words for another team's defect type as for one that never existed.
+            raise serializers.ValidationError(
+                f"defect type(s) {', '.join(map(str, unknown))} do not exist in this image's collection"
+            )
+        return regions
+
+
+class StaleOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    current_version = serializers.IntegerField()
+    etag = serializers.CharField()
+
+
+class RevisionOutput(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True, allow_null=True)
+    regions = serializers.JSONField(help_text="The regions right after this change")
+
+    class Meta:
+        model = AnnotationRevision
+        fields = ["version", "verdict", "regions", "author", "reason", "comment", "created_at"]
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()

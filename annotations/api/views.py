@@ -1,0 +1,487 @@
+"""The REST API: thin ViewSets. Reads come from `annotations.selectors` (scoped by membership, so another
+team's object is a 404), writes go through `annotations.services`, input is validated by the
+serializers, and `permissions.ProjectRole` gates writes by role."""
+
+from pathlib import PurePath
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import FileResponse
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from annotations import selectors
+from annotations.api import serializers as s
+from annotations.api.pagination import RevisionCursorPagination
+from annotations.api.permissions import ProjectRole, role_require
+from annotations.models import Annotation, Image, RevisionReason, Role
+from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
+from annotations.services.ingest import (
+    EXTENSIONS,
+    ImageRejected,
+    image_delete,
+    image_inspect,
+    image_store,
+    image_update,
+)
+from annotations.services.projects import (
+    AlreadyMember,
+    DefectTypeInUse,
+    LastManager,
+    collection_create,
+    collection_delete,
+    collection_update,
+    defect_type_create,
+    defect_type_delete,
+    defect_type_update,
+    membership_create,
+    membership_delete,
+    membership_update,
+    project_create,
+    project_update,
+)
+
+CONTENT_TYPES = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "WEBP": "image/webp",
+}
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """File routes answer with the file's own type whatever the client accepts (an <img> asks for
+    image/*); their errors are JSON."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0]
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
+        return renderers[0], renderers[0].media_type
+
+
+BAD_REQUEST = OpenApiResponse(s.DetailOutput, description="The message says what is wrong")
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Objects from a membership-scoped selector; writes gated by the role named in `action_roles`."""
+
+    permission_classes = [IsAuthenticated, ProjectRole]
+    output_serializer: type[Serializer]
+    filter_serializer: type[Serializer] | None = None
+    action_roles: dict[str, Role] = {}
+
+    def get_serializer_class(self) -> type[Serializer]:
+        return self.output_serializer
+
+    def project_id_of(self, obj: Model) -> int:
+        raise NotImplementedError
+
+    def filters(self) -> dict[str, Any]:
+        """The query-string filters, validated (an unknown value is a 400, not an empty list)."""
+        if self.filter_serializer is None or self.action != "list":
+            return {}
+        query = self.filter_serializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    def input(
+        self,
+        serializer: type[Serializer],
+        *,
+        instance: Any = None,
+        partial: bool | None = None,
+        **context: Any,
+    ) -> dict[str, Any]:
+        """The request body, validated; PATCH leaves out what it does not change unless `partial=False`."""
+        data = serializer(
+            instance,
+            data=self.request.data,
+            partial=self.request.method == "PATCH" if partial is None else partial,
+            context={"request": self.request, **context},
+        )
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
+    def output(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.output_serializer(instance, context=self.get_serializer_context()).data, code)
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.ProjectInput, responses={201: s.ProjectOutput}),
+    partial_update=extend_schema(request=s.ProjectInput, responses={200: s.ProjectOutput}),
+)
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Projects you are a member of. Anyone signed in may create one and becomes its manager."""
+
+    output_serializer = s.ProjectOutput
+    action_roles = {"partial_update": Role.MANAGER}
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.project_list(user=self.request.user)
+
+    def project_id_of(self, obj: Model) -> int:
+        return obj.pk
+
+    def create(self, request: Request) -> Response:
+        data = self.input(s.ProjectInput)
+        return self.output(project_create(created_by=request.user, **data), status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        project = self.get_object()
+        return self.output(project_update(project=project, **self.input(s.ProjectInput, instance=project)))
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.ProjectFilter]),
+    create=extend_schema(
+        request=s.MembershipCreateInput, responses={201: s.MembershipOutput, 400: BAD_REQUEST}
+    ),
+    partial_update=extend_schema(
+        request=s.MembershipUpdateInput, responses={200: s.MembershipOutput, 400: BAD_REQUEST}
+    ),
+    destroy=extend_schema(responses={204: None, 400: BAD_REQUEST}),
+)
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Members and their roles. Managers add members by username, change roles and remove members;
+    a project always keeps one manager."""
+
+    output_serializer = s.MembershipOutput
+    filter_serializer = s.ProjectFilter
+    action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.membership_list(user=self.request.user, project_id=self.filters().get("project"))
+
+    def project_id_of(self, obj: Model) -> int:
+        return obj.project_id
+
+    def create(self, request: Request) -> Response:
+        data = self.input(s.MembershipCreateInput)
+        role_require(
+            user=request.user, project_id=data["project"].pk, minimum=Role.MANAGER, doing="adding members"
+        )
+        try:
+            membership = membership_create(project=data["project"], user=data["username"], role=data["role"])
+        except AlreadyMember as error:
+            raise ValidationError({"username": [str(error)]}) from None
+        return self.output(membership, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        membership = self.get_object()
+        data = self.input(s.MembershipUpdateInput, partial=False)
+        try:
+            return self.output(membership_update(membership=membership, role=Role(data["role"])))
+        except LastManager as error:
+            raise ValidationError({"detail": str(error)}) from None
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        membership = self.get_object()
+        try:
+            membership_delete(membership=membership)
+        except LastManager as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.ProjectFilter]),
+    create=extend_schema(request=s.CollectionInput, responses={201: s.CollectionOutput}),
+    partial_update=extend_schema(request=s.CollectionUpdateInput, responses={200: s.CollectionOutput}),
+)
+class CollectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Image collections: one product or camera view each. Managers create, rename and delete them;
+    deleting one deletes its images and labels."""
+
+    output_serializer = s.CollectionOutput
+    filter_serializer = s.ProjectFilter
+    action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.collection_list(user=self.request.user, project_id=self.filters().get("project"))
+
+    def project_id_of(self, obj: Model) -> int:
+        return obj.project_id
+
+    def create(self, request: Request) -> Response:
+        data = self.input(s.CollectionInput)
+        role_require(
+            user=request.user,
+            project_id=data["project"].pk,
+            minimum=Role.MANAGER,
+            doing="creating collections",
+        )
+        return self.output(collection_create(**data), status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        collection = self.get_object()
+        data = self.input(s.CollectionUpdateInput, instance=collection)
+        return self.output(collection_update(collection=collection, **data))
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        collection_delete(collection=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.CollectionFilter]),
+    create=extend_schema(request=s.DefectTypeInput, responses={201: s.DefectTypeOutput}),
+    partial_update=extend_schema(request=s.DefectTypeUpdateInput, responses={200: s.DefectTypeOutput}),
+    destroy=extend_schema(responses={204: None, 400: BAD_REQUEST}),
+)
+class DefectTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """A collection's defect types. Managers create, change and delete them (only unused ones)."""
+
+    output_serializer = s.DefectTypeOutput
+    filter_serializer = s.CollectionFilter
+    action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.defect_type_list(
+            user=self.request.user, collection_id=self.filters().get("collection")
+        ).select_related("collection")
+
+    def project_id_of(self, obj: Model) -> int:
+        return obj.collection.project_id
+
+    def create(self, request: Request) -> Response:
+        data = self.input(s.DefectTypeInput)
+        role_require(
+            user=request.user,
+            project_id=data["collection"].project_id,
+            minimum=Role.MANAGER,
+            doing="creating defect types",
+        )
+        return self.output(defect_type_create(**data), status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        defect_type = self.get_object()
+        data = self.input(s.DefectTypeUpdateInput, instance=defect_type)
+        return self.output(defect_type_update(defect_type=defect_type, **data))
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        try:
+            defect_type_delete(defect_type=self.get_object())
+        except DefectTypeInUse as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+SUFFIXES = {"PNG": {"png"}, "JPEG": {"jpg", "jpeg", "jpe"}, "BMP": {"bmp"}, "TIFF": {"tif", "tiff"}}
+
+
+def _download_name(image: Image) -> str:
+    """The uploaded name, with the extension of what is stored (applying EXIF rotation re-encodes)."""
+    name = PurePath(image.original_name or f"image-{image.pk}")
+    extension = EXTENSIONS.get(image.format)
+    if extension is None or name.suffix.lower().lstrip(".") in SUFFIXES.get(image.format, {extension}):
+        return name.name
+    return f"{name.stem}.{extension}"
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The ETag of the version the change is based on, e.g. "image-7-v3" (or send `version`)',
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.ImageFilter]),
+    create=extend_schema(
+        request={"multipart/form-data": s.ImageUploadInput},
+        responses={
+            201: OpenApiResponse(s.UploadOutput, description="At least one file was new"),
+            200: OpenApiResponse(s.UploadOutput, description="Every file was already in the collection"),
+            400: OpenApiResponse(s.UploadRejectedOutput, description="Nothing was stored"),
+        },
+    ),
+    partial_update=extend_schema(request=s.ImageUpdateInput, responses={200: s.ImageOutput}),
+)
+class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Images, their files and their labels. Annotators upload, move between splits and label;
+    managers delete."""
+
+    output_serializer = s.ImageOutput
+    filter_serializer = s.ImageFilter
+    action_roles = {"partial_update": Role.ANNOTATOR, "annotation": Role.ANNOTATOR, "destroy": Role.MANAGER}
+
+    def get_queryset(self) -> QuerySet:
+        filters = self.filters()
+        return selectors.image_list(
+            user=self.request.user,
+            collection_id=filters.get("collection"),
+            split=filters.get("split"),
+            verdict=filters.get("verdict"),
+            defect_type_id=filters.get("defect_type"),
+        )
+
+    def project_id_of(self, obj: Model) -> int:
+        # The browsable API asks about the object it renders, which for /annotation/ is the annotation.
+        image = obj.image if isinstance(obj, Annotation) else obj
+        return image.collection.project_id
+
+    def create(self, request: Request) -> Response:
+        """Upload one or more files. Every file is checked before any is stored: one bad file and
+        nothing is stored. A file the collection already holds is reported with `created: false`."""
+        data = self.input(s.ImageUploadInput)
+        collection = data["collection"]
+        role_require(
+            user=request.user,
+            project_id=collection.project_id,
+            minimum=Role.ANNOTATOR,
+            doing="uploading images",
+        )
+        inspected, rejected = [], []
+        for upload in data["files"]:
+            try:
+                inspected.append((upload.name, image_inspect(content=upload.read())))
+            except ImageRejected as error:
+                rejected.append({"name": upload.name, "error": str(error)})
+        if rejected:
+            detail = f"{len(rejected)} of {len(data['files'])} files were rejected, so none was stored"
+            return Response({"detail": detail, "files": rejected}, status.HTTP_400_BAD_REQUEST)
+        results = []
+        for name, image in inspected:
+            stored = image_store(
+                collection=collection, inspected=image, original_name=name, uploaded_by=request.user
+            )
+            results.append({"name": name, "created": stored.created, "image": stored.image})
+        code = status.HTTP_201_CREATED if any(r["created"] for r in results) else status.HTTP_200_OK
+        return Response(s.UploadOutput({"files": results}, context=self.get_serializer_context()).data, code)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        image = self.get_object()
+        return self.output(
+            image_update(image=image, split=self.input(s.ImageUpdateInput, partial=False)["split"])
+        )
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        image_delete(image=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    def file(self, request: Request, pk: str) -> FileResponse:
+        """The stored original, as uploaded (or upright, when its EXIF orientation was applied)."""
+        image = self.get_object()
+        response = FileResponse(
+            image.file.open("rb"),
+            content_type=CONTENT_TYPES.get(image.format, "application/octet-stream"),
+            as_attachment=True,
+            filename=_download_name(image),
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    def thumbnail(self, request: Request, pk: str) -> FileResponse:
+        """A small 8-bit JPEG preview."""
+        response = FileResponse(self.get_object().thumbnail.open("rb"), content_type="image/jpeg")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    @extend_schema(methods=["GET"], responses={200: s.AnnotationOutput})
+    @extend_schema(
+        methods=["PUT", "PATCH"],
+        parameters=[IF_MATCH],
+        request=s.AnnotationWriteInput,
+        responses={
+            200: s.AnnotationOutput,
+            400: BAD_REQUEST,
+            412: OpenApiResponse(s.StaleOutput, description="Someone changed it since; nothing was changed"),
+            428: OpenApiResponse(s.DetailOutput, description="Neither `version` nor If-Match was sent"),
+        },
+    )
+    @action(detail=True, methods=["get", "put", "patch"], output_serializer=s.AnnotationOutput)
+    def annotation(self, request: Request, pk: str) -> Response:
+        """The image's current labels, with an ETag. PUT replaces verdict and regions, PATCH changes
+        what it names; both need the version they are based on (`version` or If-Match)."""
+        image = self.get_object()
+        if request.method == "GET":
+            response = self.output(image.annotation)
+            response["ETag"] = s.annotation_etag(image.pk, image.annotation.version)
+            return response
+        data = self.input(s.AnnotationWriteInput, image=image)
+        regions = data.get("regions")
+        try:
+            expected = self._expected_version(image, data.get("version"))
+            if expected is None:
+                return Response(
+                    {"detail": "say which version your change is based on: send `version` or If-Match"},
+                    status.HTTP_428_PRECONDITION_REQUIRED,
+                )
+            annotation = annotation_update(
+                annotation_id=image.annotation.pk,
+                expected_version=expected,
+                author=request.user,
+                reason=RevisionReason.MANUAL_EDIT,
+                verdict=data.get("verdict"),
+                regions=None if regions is None else [RegionInput(**region) for region in regions],
+            )
+        except (StaleAnnotation, _PreconditionFailed) as error:
+            return self._stale(image, str(error), error.current_version)
+        response = self.output(annotation)
+        response["ETag"] = s.annotation_etag(image.pk, annotation.version)
+        return response
+
+    def _expected_version(self, image: Image, body_version: int | None) -> int | None:
+        """The version named by If-Match (an ETag of this image), else by the body; they must agree."""
+        header = self.request.headers.get("If-Match")
+        if not header:
+            return body_version
+        prefix = f'"image-{image.pk}-v'
+        versions = [
+            int(tag[len(prefix) : -1])
+            for tag in parse_etags(header)
+            if tag.startswith(prefix) and tag[len(prefix) : -1].isdigit()
+        ]
+        if not versions:
+            # Not an ETag of this image's annotation (or "*"): it cannot match the current version.
+            raise _PreconditionFailed(
+                f"If-Match {header} names no version of this annotation: read it again and send its ETag",
+                image.annotation.version,
+            )
+        if body_version is not None and body_version not in versions:
+            raise ValidationError(
+                {"version": [f"the body says version {body_version} but If-Match says {versions[0]}"]}
+            )
+        return versions[0]
+
+    def _stale(self, image: Image, detail: str, current: int) -> Response:
+        etag = s.annotation_etag(image.pk, current)
+        response = Response({"detail": detail, "current_version": current, "etag": etag}, 412)
+        response["ETag"] = etag
+        return response
+
+    @extend_schema(responses={200: s.RevisionOutput(many=True)})
+    @action(
+        detail=True,
+        methods=["get"],
+        output_serializer=s.RevisionOutput,
+        pagination_class=RevisionCursorPagination,
+    )
+    def revisions(self, request: Request, pk: str) -> Response:
+        """Every change to the image's labels, oldest first, with who made it and why."""
+        revisions = self.paginate_queryset(selectors.revision_list(image=self.get_object()))
+        return self.get_paginated_response(self.output_serializer(revisions, many=True).data)
+
+
+class _PreconditionFailed(Exception):
+    def __init__(self, detail: str, current_version: int) -> None:
+        super().__init__(detail)
+        self.current_version = current_version
