@@ -128,7 +128,7 @@ def test_another_teams_image_page_is_a_404(client, team, other_team):
 
 
 def test_a_colour_that_is_not_plain_hex_never_reaches_an_attribute(client, team):
-    team.defect_type.color = 'red" onload="x'
+    team.defect_type.color = '"onx=1'  # 7 characters: fits the column on PostgreSQL too
     team.defect_type.save()
     label(
         team.image,
@@ -139,5 +139,5 @@ def test_a_colour_that_is_not_plain_hex_never_reaches_an_attribute(client, team)
     )
     client.force_login(team.viewer)
     html = client.get(reverse("image-detail", args=[team.image.pk])).content.decode()
-    assert "onload" not in html
+    assert "onx=1" not in html
     assert 'fill="#ff00ff"' in html
