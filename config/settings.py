@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +91,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
+# WhiteNoise serves static files in every mode; finders let the embedded platform skip collectstatic.
+WHITENOISE_USE_FINDERS = True
 
 # Storage: local disk unless an S3 bucket is named. Media is never served straight from disk:
 # the API streams it after checking membership.
@@ -168,6 +171,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Where `celery beat` runs; every worker also reaps on its own (see inference/tasks.py).
+    "reap-stale-jobs": {"task": "inference.reap_stale_jobs", "schedule": 60.0, "options": {"queue": "default"}},
+}
+
+# Background jobs (inference/services/jobs.py): a worker's lease on a job lasts this long unless its
+# heartbeat (every third of it) renews it; a queued job not started for this long is sent again.
+LOUPE_JOB_LEASE_SECONDS = env.float("LOUPE_JOB_LEASE_SECONDS", default=60.0)
+LOUPE_JOB_REQUEUE_SECONDS = env.float("LOUPE_JOB_REQUEUE_SECONDS", default=600.0)
+LOUPE_JOB_MAX_ATTEMPTS = env.int("LOUPE_JOB_MAX_ATTEMPTS", default=3)
+LOUPE_REAPER_INTERVAL_SECONDS = env.float("LOUPE_REAPER_INTERVAL_SECONDS", default=30.0)
+LOUPE_TRAIN_TIME_LIMIT_SECONDS = env.int("LOUPE_TRAIN_TIME_LIMIT_SECONDS", default=6 * 3600)
+LOUPE_ML_DEVICE = env.str("LOUPE_ML_DEVICE", default="auto")
 
 # Behind a TLS-terminating proxy in production; the embedded default runs on plain localhost.
 SECURE_CONTENT_TYPE_NOSNIFF = True

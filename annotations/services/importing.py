@@ -168,7 +168,10 @@ def dataset_import(
             stored = image_store(
                 collection=collection,
                 inspected=inspected,
-                original_name=planned.path.name,
+                # In the MVTec layout names repeat across folders (test/hole/002.png, test/crack/002.png).
+                original_name=f"{planned.path.parent.name}/{planned.path.name}"
+                if plan.layout == "mvtec"
+                else planned.path.name,
                 split=planned.split,
                 source=f"import:{plan.layout}",
                 uploaded_by=imported_by,

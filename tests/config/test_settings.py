@@ -43,3 +43,10 @@ def test_celery_speaks_json_only_and_acknowledges_late(settings):
     assert app.conf.task_serializer == "json"
     assert app.conf.task_acks_late is True
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_static_files_are_served_without_collectstatic(client):
+    # The embedded platform runs with DEBUG off and no collectstatic step.
+    response = client.get("/static/frontend/loupe.css")
+    assert response.status_code == 200
+    assert b"{" in b"".join(response.streaming_content)
