@@ -1,0 +1,75 @@
+"""``manage.py benchmark``: quality and cost of an algorithm on MVTec-layout data, as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from inference.ml.algorithms import ALGORITHMS
+from inference.ml.benchmark import run_benchmark
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit on <category>/train/good and evaluate on <category>/test for each MVTec-layout category "
+        "under --data; write image/pixel AUROC, AUPRO, F1-max and cost (fit time, images/s, peak memory, "
+        "model size) as JSON."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--data", required=True, type=Path, help="a category folder or a folder of them")
+        parser.add_argument("--algorithm", choices=ALGORITHMS, default="patchcore")
+        parser.add_argument("--category", action="append", help="only this category (repeatable)")
+        parser.add_argument("--image-size", type=int, help="canvas side, px (multiple of 32)")
+        parser.add_argument("--preprocess-mode", choices=("letterbox", "resize", "tile"))
+        parser.add_argument("--coreset-ratio", type=float, help="PatchCore: fraction of patches kept")
+        parser.add_argument("--backbone", help="backbone name, e.g. efficientnet_lite0")
+        parser.add_argument("--weights", help="local backbone weights file (for backbones not shipped)")
+        parser.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=JSON",
+            help="any other algorithm parameter, e.g. --param blur_sigma=4 (repeatable)",
+        )
+        parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+        parser.add_argument("--json", type=Path, help="write the results here")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        params: dict[str, Any] = {}
+        for option, name in (
+            ("image_size", "image_size"),
+            ("preprocess_mode", "preprocess_mode"),
+            ("coreset_ratio", "coreset_ratio"),
+            ("backbone", "backbone"),
+            ("weights", "weights_path"),
+        ):
+            if options[option] is not None:
+                params[name] = options[option]
+        for item in options["param"]:
+            name, _, value = item.partition("=")
+            try:
+                params[name] = json.loads(value)
+            except json.JSONDecodeError:
+                params[name] = value
+        try:
+            results = run_benchmark(
+                options["data"],
+                options["algorithm"],
+                params,
+                categories=options["category"],
+                device=options["device"],
+                show_progress=not options["no_progress"],
+                log=self.stdout.write,
+            )
+        except (FileNotFoundError, ValueError) as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write("mean: " + ", ".join(f"{k} {v:.4f}" for k, v in results["mean"].items()))
+        if options["json"] is not None:
+            options["json"].parent.mkdir(parents=True, exist_ok=True)
+            options["json"].write_text(json.dumps(results, indent=2))
+            self.stdout.write(f"wrote {options['json']}")

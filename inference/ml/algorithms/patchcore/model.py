@@ -1,0 +1,257 @@
+"""PatchCore (Roth et al., "Towards Total Recall in Industrial Anomaly Detection", CVPR 2022).
+
+Fit: every locally aggregated patch feature of the normal images goes into a memory bank, thinned by
+a greedy k-center coreset. Predict: a patch's anomaly score is its distance to the nearest bank entry;
+the image score is the largest patch score, re-weighted by how isolated that patch's nearest bank
+entry is among its own neighbours (eq. 7 of the paper).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from inference.ml.algorithms.base import (
+    AnomalyDetector,
+    FeatureParams,
+    FitReport,
+    Predictions,
+    ProgressCallback,
+)
+from inference.ml.algorithms.features import PatchFeatureExtractor, canvas_maps
+from inference.ml.algorithms.patchcore.coreset import greedy_coreset
+from inference.ml.preprocessing import ImageInput, View, stitch, valid_grid
+
+_QUERY_CHUNK = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatchCoreParams(FeatureParams):
+    """PatchCore settings (the shared ones are in :class:`FeatureParams`).
+
+    Attributes:
+        coreset_ratio: fraction of the patch features kept in the memory bank, (0, 1].
+        projection_dim: dimensions of the random projection the coreset search works in.
+        coreset_chunk: most features searched together by the greedy coreset (speed vs. coverage).
+        num_neighbors: bank neighbours used to re-weight the image score (1: no re-weighting).
+    """
+
+    coreset_ratio: float = 0.05
+    projection_dim: int = 64
+    coreset_chunk: int = 100_000
+    num_neighbors: int = 9
+
+    def __post_init__(self) -> None:
+        if not 0 < self.coreset_ratio <= 1:
+            raise ValueError(f"coreset_ratio must be in (0, 1], got {self.coreset_ratio}")
+        if self.num_neighbors < 1:
+            raise ValueError(f"num_neighbors must be at least 1, got {self.num_neighbors}")
+
+
+@dataclass
+class _ImageBest:
+    """The most anomalous patch seen so far for one image."""
+
+    score: float
+    feature: torch.Tensor
+    bank_index: int
+
+
+class PatchCore(AnomalyDetector):
+    """Memory-bank anomaly detector.
+
+    Args:
+        params: settings; defaults when omitted.
+        device: ``auto``, ``cpu`` or ``cuda[:N]``.
+    """
+
+    name = "patchcore"
+    params_type = PatchCoreParams
+
+    def __init__(self, params: PatchCoreParams | None = None, device: str = "auto") -> None:
+        super().__init__(params or PatchCoreParams(), device)
+        self.params: PatchCoreParams
+        self._extractor: PatchFeatureExtractor | None = None
+        self.memory_bank: torch.Tensor | None = None
+        self.bank_sources: torch.Tensor | None = None
+
+    @property
+    def extractor(self) -> PatchFeatureExtractor:
+        """The feature extractor, built on first use (so no backbone is loaded before it is needed)."""
+        if self._extractor is None:
+            self._extractor = PatchFeatureExtractor(self.params, self.device)
+        return self._extractor
+
+    def fit(self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None) -> FitReport:
+        """Build the memory bank from normal images.
+
+        Args:
+            images: defect-free images.
+            progress: called with stages ``features`` (images done) and ``coreset`` (entries picked).
+
+        Raises:
+            ValueError: no images.
+        """
+        if len(images) == 0:
+            raise ValueError("PatchCore needs at least one normal image to fit")
+        started = time.perf_counter()
+        rng = np.random.default_rng(self.params.seed)
+        extractor = self.extractor
+        features: list[NDArray[np.float32]] = []
+        sources: list[NDArray[np.int64]] = []
+        for batch, views in extractor.iter_batches(images, "features", progress):
+            count, dim, height, width = batch.shape
+            flat = batch.permute(0, 2, 3, 1).reshape(count, height * width, dim).cpu().numpy()
+            for row, view in zip(flat, views, strict=True):
+                valid = valid_grid(view, (height, width), self.params.image_size).reshape(-1)
+                features.append(row[valid])
+                sources.append(np.full(int(valid.sum()), view.image_index, np.int64))
+        bank = np.concatenate(features)
+        bank_sources = np.concatenate(sources)
+        del features
+        extracted = time.perf_counter()
+        if self.params.coreset_ratio < 1:
+            keep = greedy_coreset(
+                bank,
+                round(self.params.coreset_ratio * len(bank)),
+                rng,
+                projection_dim=self.params.projection_dim,
+                chunk_size=self.params.coreset_chunk,
+                progress=progress,
+            )
+        else:
+            keep = np.arange(len(bank))
+        self.memory_bank = torch.from_numpy(np.ascontiguousarray(bank[keep])).to(self.device)
+        self.bank_sources = torch.from_numpy(bank_sources[keep])
+        finished = time.perf_counter()
+        return FitReport(
+            n_images=len(images),
+            n_patches=len(bank),
+            seconds=finished - started,
+            details={
+                "memory_bank_size": len(keep),
+                "feature_dim": int(bank.shape[1]),
+                "feature_seconds": extracted - started,
+                "coreset_seconds": finished - extracted,
+            },
+        )
+
+    def _nearest(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Distance to, and index of, each query's nearest bank entry.
+
+        Args:
+            queries: ``(Q, D)`` float32 on the bank's device.
+
+        Returns:
+            ``(Q,)`` float32 Euclidean distances and ``(Q,)`` int64 bank indices.
+        """
+        assert self.memory_bank is not None
+        bank = self.memory_bank
+        bank_norms = (bank * bank).sum(dim=1)
+        distances, indices = [], []
+        for chunk in queries.split(_QUERY_CHUNK):
+            squared = torch.addmm(bank_norms[None], chunk, bank.T, alpha=-2.0)
+            squared += (chunk * chunk).sum(dim=1, keepdim=True)
+            best, index = squared.min(dim=1)
+            distances.append(best.clamp_min_(0).sqrt_())
+            indices.append(index)
+        return torch.cat(distances), torch.cat(indices)
+
+    def _reweighted(self, best: _ImageBest) -> float:
+        """Image score of eq. 7: the patch score scaled by ``1 - softmax(distances to N_b(m*))[m*]``."""
+        assert self.memory_bank is not None
+        if self.params.num_neighbors == 1:
+            return best.score
+        bank = self.memory_bank
+        anchor = bank[best.bank_index]
+        k = min(self.params.num_neighbors, len(bank))
+        neighbours = torch.topk(((bank - anchor) ** 2).sum(dim=1), k, largest=False).indices
+        distances = torch.linalg.vector_norm(bank[neighbours] - best.feature, dim=1)
+        # Put m* first; topk may order ties differently.
+        distances = torch.cat(
+            [distances[neighbours == best.bank_index], distances[neighbours != best.bank_index]]
+        )
+        weight = 1.0 - torch.softmax(distances, dim=0)[0]
+        return float(weight) * best.score
+
+    @torch.no_grad()
+    def predict(
+        self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None
+    ) -> Predictions:
+        """Score images and map where they differ from the memory bank.
+
+        Args:
+            images: images of any size.
+            progress: called with stage ``predict`` (images done).
+
+        Returns:
+            Raw scores (feature-space distances), anomaly maps at each image's size, and the index of
+            the training image holding each image's nearest bank entry.
+
+        Raises:
+            RuntimeError: the model is neither fitted nor loaded.
+        """
+        if self.memory_bank is None or self.bank_sources is None:
+            raise RuntimeError("PatchCore is not fitted: call fit() or load a saved model first")
+        size = self.params.image_size
+        scores = np.zeros(len(images), np.float32)
+        nearest = np.zeros(len(images), np.int64)
+        maps: list[NDArray[np.float32]] = []
+        pending: list[tuple[NDArray[np.float32], View]] = []
+        best: _ImageBest | None = None
+
+        def finish() -> None:
+            assert best is not None
+            index = pending[0][1].image_index
+            scores[index] = self._reweighted(best)
+            nearest[index] = int(self.bank_sources[best.bank_index])
+            maps.append(stitch([m for m, _ in pending], [v for _, v in pending]))
+            pending.clear()
+
+        for batch, views in self.extractor.iter_batches(images, "predict", progress):
+            count, dim, height, width = batch.shape
+            queries = batch.permute(0, 2, 3, 1).reshape(-1, dim)
+            valid = np.stack([valid_grid(view, (height, width), size) for view in views]).reshape(-1)
+            valid_index = torch.from_numpy(np.flatnonzero(valid)).to(self.device)
+            # Only cells showing the image are searched; the mirrored margin gets each canvas's median,
+            # which keeps the smoothing at the image border neutral.
+            distances, indices = self._nearest(queries[valid_index])
+            grid = torch.full((count * height * width,), float("nan"), device=self.device)
+            grid[valid_index] = distances
+            grid = grid.view(count, -1)
+            grid = torch.where(grid.isnan(), grid.nanmedian(dim=1, keepdim=True).values, grid)
+            canvas = canvas_maps(grid.view(count, height, width), size, self.params.blur_sigma)
+            rows = valid_index // (height * width)
+            for row, view in enumerate(views):
+                if pending and pending[0][1].image_index != view.image_index:
+                    finish()
+                    best = None
+                mine = torch.nonzero(rows == row).flatten()
+                position = int(mine[distances[mine].argmax()])
+                if best is None or float(distances[position]) > best.score:
+                    best = _ImageBest(
+                        score=float(distances[position]),
+                        feature=queries[valid_index[position]],
+                        bank_index=int(indices[position]),
+                    )
+                pending.append((canvas[row], view))
+        if pending:
+            finish()
+        return Predictions(scores=scores, anomaly_maps=maps, nearest_normal=nearest)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """``memory_bank`` ``(M, D)`` float32 and ``bank_sources`` ``(M,)`` int64."""
+        if self.memory_bank is None or self.bank_sources is None:
+            raise RuntimeError("PatchCore is not fitted: nothing to save")
+        return {"memory_bank": self.memory_bank, "bank_sources": self.bank_sources}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+        """Restore the memory bank."""
+        self.memory_bank = tensors["memory_bank"].float().to(self.device)
+        self.bank_sources = tensors["bank_sources"].long()

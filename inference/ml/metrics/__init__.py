@@ -1,0 +1,24 @@
+"""Evaluation metrics following the MVTec AD definitions."""
+
+from inference.ml.metrics.curves import (
+    F1Max,
+    ThresholdStats,
+    auroc,
+    f1_max,
+    roc_curve,
+    sweep,
+    threshold_stats,
+)
+from inference.ml.metrics.pro import aupro, pro_curve
+
+__all__ = [
+    "F1Max",
+    "ThresholdStats",
+    "aupro",
+    "auroc",
+    "f1_max",
+    "pro_curve",
+    "roc_curve",
+    "sweep",
+    "threshold_stats",
+]

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from inference.ml.algorithms import get_algorithm, load_algorithm
+from inference.ml.benchmark import evaluate
+
+
+@pytest.mark.parametrize("name", ["patchcore", "padim"])
+def test_synthetic_defects_are_detected_and_localised(name, synthetic_category, small_params):
+    model = get_algorithm(name, device="cpu", **small_params())
+    calls = []
+    report = model.fit(synthetic_category["train"], progress=lambda *args: calls.append(args))
+    assert report.n_images == 16 and report.seconds > 0
+    assert calls[-1][0] in ("features", "coreset") and ("features", 16, 16) in calls
+    predictions = model.predict(synthetic_category["test"])
+    assert predictions.scores.shape == (24,)
+    assert all(m.shape == (96, 96) for m in predictions.anomaly_maps)
+    quality = evaluate(
+        predictions.scores,
+        np.array(synthetic_category["labels"]),
+        predictions.anomaly_maps,
+        synthetic_category["masks"],
+    )
+    assert quality["image_auroc"] > 0.95
+    assert quality["pixel_auroc"] > 0.9
+
+
+def test_patchcore_save_load_round_trip_gives_identical_scores(tmp_path, synthetic_category, small_params):
+    model = get_algorithm("patchcore", device="cpu", **small_params(coreset_ratio=0.1))
+    model.fit(synthetic_category["train"])
+    before = model.predict(synthetic_category["test"][:6])
+    paths = model.save(tmp_path / "model")
+    assert sorted(p.name for p in paths) == ["model.json", "model.safetensors"]
+    loaded = load_algorithm(tmp_path / "model", device="cpu")
+    after = loaded.predict(synthetic_category["test"][:6])
+    np.testing.assert_array_equal(before.scores, after.scores)
+    for a, b in zip(before.anomaly_maps, after.anomaly_maps, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(before.nearest_normal, after.nearest_normal)
+
+
+def test_padim_save_load_round_trip(tmp_path, synthetic_category, small_params):
+    model = get_algorithm("padim", device="cpu", **small_params(n_features=32))
+    model.fit(synthetic_category["train"][:4])
+    model.save(tmp_path)
+    before = model.predict(synthetic_category["test"][:2])
+    after = load_algorithm(tmp_path, device="cpu").predict(synthetic_category["test"][:2])
+    np.testing.assert_array_equal(before.scores, after.scores)
+
+
+def test_fitting_is_deterministic_under_a_seed(synthetic_category, small_params):
+    banks = []
+    for _ in range(2):
+        model = get_algorithm("patchcore", device="cpu", **small_params(coreset_ratio=0.05, seed=3))
+        model.fit(synthetic_category["train"][:6])
+        banks.append(model.state_tensors()["memory_bank"])
+    assert banks[0].equal(banks[1])
+
+
+def test_images_of_other_sizes_get_maps_of_their_size(synthetic_category, small_params):
+    model = get_algorithm("patchcore", device="cpu", **small_params(coreset_ratio=0.1))
+    model.fit(synthetic_category["train"][:4])
+    odd = [synthetic_category["test"][1][:50, :90], np.tile(synthetic_category["test"][0], (2, 3))]
+    predictions = model.predict(odd)
+    assert [m.shape for m in predictions.anomaly_maps] == [(50, 90), (192, 288)]
+
+
+def test_registry_and_file_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        get_algorithm("fastflow")
+    with pytest.raises(ValueError, match="unknown parameters"):
+        get_algorithm("patchcore", coreset=0.1)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        get_algorithm("patchcore", device="cpu").predict([np.zeros((32, 32), np.uint8)])
+    with pytest.raises(FileNotFoundError, match="model.json"):
+        load_algorithm(tmp_path)
+    (tmp_path / "model.json").write_text('{"format": "pickle"}')
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a loupe-anomaly-model"):
+        load_algorithm(tmp_path)

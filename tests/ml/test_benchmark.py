@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from inference.ml.benchmark import discover_categories, run_benchmark
+
+
+@pytest.fixture
+def mvtec_folder(tmp_path, synthetic_category):
+    """The generated category written in the MVTec AD layout."""
+    root = tmp_path / "data" / "texture"
+    (root / "train" / "good").mkdir(parents=True)
+    for i, image in enumerate(synthetic_category["train"][:8]):
+        Image.fromarray(image).save(root / "train" / "good" / f"{i:03}.png")
+    for i, (image, label, mask) in enumerate(
+        zip(
+            synthetic_category["test"], synthetic_category["labels"], synthetic_category["masks"], strict=True
+        )
+    ):
+        kind = "defect" if label else "good"
+        (root / "test" / kind).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / "test" / kind / f"{i:03}.png")
+        if label:
+            (root / "ground_truth" / kind).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(mask.astype(np.uint8) * 255).save(
+                root / "ground_truth" / kind / f"{i:03}_mask.png"
+            )
+    return tmp_path / "data"
+
+
+def test_discover_categories(mvtec_folder):
+    [category] = discover_categories(mvtec_folder)
+    assert category.name == "texture" and len(category.train) == 8 and len(category.test) == 24
+    assert category.test_labels.sum() == 12 and all(m is not None for m in category.masks[:12])
+    assert discover_categories(mvtec_folder / "texture")[0].name == "texture"
+    with pytest.raises(FileNotFoundError, match="train/good"):
+        discover_categories(mvtec_folder / "texture" / "test")
+
+
+def test_run_benchmark_reports_quality_and_cost(mvtec_folder, small_params):
+    results = run_benchmark(
+        mvtec_folder, "patchcore", small_params(coreset_ratio=0.1), device="cpu", show_progress=False
+    )
+    [category] = results["categories"]
+    assert set(category["quality"]) >= {"image_auroc", "pixel_auroc", "aupro", "image_f1_max", "threshold"}
+    assert category["quality"]["image_auroc"] > 0.9
+    cost = category["cost"]
+    assert cost["fit_seconds"] > 0 and cost["images_per_second"] > 0
+    assert cost["peak_memory_mb"] > 10 and cost["model_size_mb"] > 0
+
+
+def test_management_command_writes_json(mvtec_folder, tmp_path):
+    out = tmp_path / "out" / "bench.json"
+    call_command(
+        "benchmark",
+        "--data",
+        str(mvtec_folder),
+        "--algorithm",
+        "padim",
+        "--image-size",
+        "64",
+        "--param",
+        "n_features=16",
+        "--device",
+        "cpu",
+        "--json",
+        str(out),
+        "--no-progress",
+    )
+    results = json.loads(out.read_text())
+    assert results["algorithm"] == "padim" and results["params"]["n_features"] == 16
+    assert 0 <= results["mean"]["aupro"] <= 1
+    with pytest.raises(CommandError, match="no MVTec-layout category"):
+        call_command("benchmark", "--data", str(tmp_path), "--no-progress")
