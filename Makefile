@@ -14,7 +14,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The browser code (frontend/src, TypeScript) is built by Vite into static files; rebuilt when it changes.
+FRONTEND_BUNDLE := frontend/static/frontend/dist/annotator.js
+FRONTEND_SOURCES := $(wildcard frontend/src/*) frontend/package.json frontend/vite.config.ts frontend/tsconfig.json
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund
+
+$(FRONTEND_BUNDLE): frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	npm run build --prefix frontend
+
+install: $(VENV)/.installed $(FRONTEND_BUNDLE)
 
 demo: install
 	$(PY) manage.py migrate --noinput
@@ -27,3 +37,4 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm run typecheck --prefix frontend

@@ -147,6 +147,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobKindEnum": "inference.models.JobKind",
+        "JobStatusEnum": "inference.models.JobStatus",
+        "ModelVersionStatusEnum": "inference.models.ModelVersionStatus",
+    },
 }
 
 # Celery: JSON only, a job is acknowledged after it ran, one job at a time per worker process.
@@ -174,7 +179,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Where `celery beat` runs; every worker also reaps on its own (see inference/tasks.py).
-    "reap-stale-jobs": {"task": "inference.reap_stale_jobs", "schedule": 60.0, "options": {"queue": "default"}},
+    "reap-stale-jobs": {
+        "task": "inference.reap_stale_jobs",
+        "schedule": 60.0,
+        "options": {"queue": "default"},
+    },
 }
 
 # Background jobs (inference/services/jobs.py): a worker's lease on a job lasts this long unless its

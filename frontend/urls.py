@@ -13,4 +13,6 @@ urlpatterns = [
     path("images/<int:image_id>/thumbnail.jpg", views.image_thumbnail, name="image-thumbnail"),
     path("images/<int:image_id>/display/", views.image_display, name="image-display"),
     path("images/<int:image_id>/labels.png", views.image_labels, name="image-labels"),
+    path("images/<int:image_id>/annotate/", views.image_annotate, name="image-annotate"),
+    path("collections/<int:collection_id>/upload/", views.collection_upload, name="collection-upload"),
 ]

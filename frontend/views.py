@@ -15,22 +15,32 @@ import numpy as np
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from PIL import Image as PILImage
 
 from annotations import selectors
 from annotations.geometry import mask_decode
 from annotations.models import Annotation, Image, Region, RegionKind, Role, Split, Verdict
-from annotations.services.ingest import ALLOWED_FORMATS, image_to_8bit
+from annotations.services.ingest import (
+    ALLOWED_FORMATS,
+    ImageRejected,
+    image_inspect,
+    image_store,
+    image_to_8bit,
+)
 from annotations.services.projects import project_create
 from frontend.forms import ImageFilterForm, ProjectCreateForm
+from inference.selectors import collection_latest_jobs
 
 GRID_PAGE_SIZE = 60
 # Larger originals are shown downscaled; the label overlays scale with them (SVG viewBox, CSS size).
@@ -223,6 +233,7 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
         "filter_query": query,
         "next_query": f"{query}&after={page[-1].pk}".lstrip("&") if has_next else "",
         "previous_query": f"{query}&before={page[0].pk}".lstrip("&") if has_previous else "",
+        "jobs": collection_latest_jobs(collection_id=collection.pk),
     }
     return render(request, "frontend/collection_detail.html", context)
 
@@ -411,3 +422,91 @@ def image_labels(request: HttpRequest, image_id: int) -> HttpResponse:
         return _png(PILImage.fromarray(pixels))
 
     return _conditional(request, f"labels-{image.pk}-v{version}", build, no_cache=True)
+
+
+# --- the annotator and uploads from the grid (the canvas is frontend/src/annotator.ts) --------------
+
+ANNOTATOR_BUNDLE = "frontend/dist/annotator.js"
+
+
+def _annotate_url(image_id: int, query: str) -> str:
+    return reverse("image-annotate", args=[image_id]) + (f"?{query}" if query else "")
+
+
+@login_required
+@require_GET
+def image_annotate(request: HttpRequest, image_id: int) -> HttpResponse:
+    """The annotation canvas: annotators and above edit, viewers look. The page only carries its
+    configuration; the canvas reads and writes the labels through the REST API with the version check."""
+    image = _image_or_404(request, image_id)
+    collection = image.collection
+    defect_types = selectors.defect_type_list(user=request.user, collection_id=collection.pk)
+    # Previous and next follow the grid's filters, as on the image page.
+    filters = ImageFilterForm(request.GET or None, defect_types=defect_types).filters()
+    images = selectors.image_list(user=request.user, collection_id=collection.pk, **filters)
+    previous_id = images.filter(pk__lt=image.pk).order_by("-pk").values_list("pk", flat=True).first()
+    next_id = images.filter(pk__gt=image.pk).order_by("pk").values_list("pk", flat=True).first()
+    query = _filter_query(filters)
+    role = selectors.user_role(user=request.user, project_id=collection.project_id)
+    config = {
+        "imageId": image.pk,
+        "imageName": str(image),
+        "width": image.width,
+        "height": image.height,
+        "displayUrl": reverse("image-display", args=[image.pk]),
+        "annotationUrl": reverse("image-annotation", kwargs={"pk": image.pk}),
+        "imageUrl": reverse("image-detail", args=[image.pk]) + (f"?{query}" if query else ""),
+        "previousUrl": _annotate_url(previous_id, query) if previous_id else None,
+        "nextUrl": _annotate_url(next_id, query) if next_id else None,
+        "canEdit": selectors.user_has_role(
+            user=request.user, project_id=collection.project_id, minimum=Role.ANNOTATOR
+        ),
+        "role": Role(role).label.lower() if role else "",
+        "defectTypes": [
+            {"id": d.pk, "name": d.name, "color": safe_color(d.color), "hotkey": d.hotkey}
+            for d in defect_types.order_by("name")
+        ],
+    }
+    context = {
+        "image": image,
+        "collection": collection,
+        "project": collection.project,
+        "config": config,
+        "filter_query": query,
+        # A checkout where `make install` has not built the front end yet says so instead of a blank page.
+        "bundle_built": finders.find(ANNOTATOR_BUNDLE) is not None,
+    }
+    return render(request, "frontend/annotate.html", context)
+
+
+@login_required
+@require_POST
+def collection_upload(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Images from the grid's upload form. Unlike the API (all or nothing), each file stands alone:
+    the good ones are stored and every rejected one is reported with its reason."""
+    collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    project_id = collection.project_id
+    if not selectors.user_has_role(user=request.user, project_id=project_id, minimum=Role.ANNOTATOR):
+        messages.error(request, "Only annotators, reviewers and managers can upload images.")
+        return redirect("collection-detail", collection_id=collection.pk)
+    files = request.FILES.getlist("files")
+    if not files:
+        messages.error(request, "Choose one or more image files to upload.")
+    added = already = 0
+    for upload in files:
+        try:
+            inspected = image_inspect(content=upload.read())
+        except ImageRejected as error:
+            messages.error(request, f"{upload.name}: {error}")
+            continue
+        stored = image_store(
+            collection=collection, inspected=inspected, original_name=upload.name, uploaded_by=request.user
+        )
+        added += stored.created
+        already += not stored.created
+    if added or already:
+        text = f"{added} image{pluralize(added)} added"
+        if already:
+            text += f"; {already} {'was' if already == 1 else 'were'} already in the collection"
+        messages.success(request, text + ".")
+    return redirect("collection-detail", collection_id=collection.pk)

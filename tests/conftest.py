@@ -60,3 +60,14 @@ def team(db):
 @pytest.fixture
 def other_team(db):
     return factories.team(name="Other team")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory) -> None:
+    """SQLite tests use a file, not memory, so a Celery worker subprocess can open the same test database
+    (tests/inference/conftest.py); one file per test session, so parallel sessions never share one."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")

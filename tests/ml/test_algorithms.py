@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,41 @@ def test_patchcore_save_load_round_trip_gives_identical_scores(tmp_path, synthet
     for a, b in zip(before.anomaly_maps, after.anomaly_maps, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(before.nearest_normal, after.nearest_normal)
+
+
+def _top_mean(anomaly_map, fraction):
+    values = np.sort(anomaly_map.ravel())[::-1]
+    return values[: max(1, int(values.size * fraction))].mean()
+
+
+@pytest.mark.parametrize("image_score", ["map_max", "map_top"])
+def test_patchcore_image_score_round_trips_through_save_and_load(
+    tmp_path, synthetic_category, small_params, image_score
+):
+    params = small_params(coreset_ratio=0.1, image_score=image_score, map_top_fraction=0.05)
+    model = get_algorithm("patchcore", device="cpu", **params)
+    model.fit(synthetic_category["train"][:4])
+    before = model.predict(synthetic_category["test"][:4])
+    fraction = 0.05 if image_score == "map_top" else 0.0
+    expected = [_top_mean(m, fraction) for m in before.anomaly_maps]
+    np.testing.assert_allclose(before.scores, expected, rtol=1e-5)
+    model.save(tmp_path / "model")
+    saved = json.loads((tmp_path / "model" / "model.json").read_text())["params"]
+    assert (saved["image_score"], saved["map_top_fraction"]) == (image_score, 0.05)
+    loaded = load_algorithm(tmp_path / "model", device="cpu")
+    assert (loaded.params.image_score, loaded.params.map_top_fraction) == (image_score, 0.05)
+    np.testing.assert_array_equal(before.scores, loaded.predict(synthetic_category["test"][:4]).scores)
+
+    # A model saved before the parameter existed keeps the re-weighted score it was saved with.
+    document = json.loads((tmp_path / "model" / "model.json").read_text())
+    del document["params"]["image_score"]
+    (tmp_path / "model" / "model.json").write_text(json.dumps(document))
+    assert load_algorithm(tmp_path / "model", device="cpu").params.image_score == "reweighted"
+
+    with pytest.raises(ValueError, match="image_score"):
+        get_algorithm("patchcore", image_score="mean")
+    with pytest.raises(ValueError, match="map_top_fraction"):
+        get_algorithm("patchcore", map_top_fraction=0)
 
 
 def test_padim_save_load_round_trip(tmp_path, synthetic_category, small_params):

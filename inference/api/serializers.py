@@ -1,0 +1,165 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from annotations import selectors as annotation_selectors
+from annotations.api.serializers import ScopedPrimaryKeyRelatedField
+from annotations.models import Collection
+from inference import selectors
+from inference.models import Job, JobKind, JobStatus, ModelVersion, ModelVersionStatus, Prediction
+
+ALGORITHMS = ("patchcore", "padim")  # inference.ml.algorithms.ALGORITHMS, without importing torch here
+
+
+class JobOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "collection",
+            "model_version",
+            "parameters",
+            "progress",
+            "message",
+            "failure_reason",
+            "result",
+            "attempts",
+            "max_attempts",
+            "cancel_requested",
+            "heartbeat_at",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class JobFilter(serializers.Serializer):
+    collection = serializers.IntegerField(required=False)
+    model_version = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+
+
+class JobCreateInput(serializers.Serializer):
+    """`train` needs `collection` (and optionally `algorithm`, `parameters`, `parent`); `score` and
+    `evaluate` need `model_version`."""
+
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    collection = ScopedPrimaryKeyRelatedField(
+        annotation_selectors.collection_list, Collection, required=False
+    )
+    model_version = ScopedPrimaryKeyRelatedField(selectors.model_version_list, ModelVersion, required=False)
+    algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="patchcore")
+    parameters = serializers.DictField(required=False, default=dict, help_text='e.g. {"image_size": 256}')
+    parent = ScopedPrimaryKeyRelatedField(selectors.model_version_list, ModelVersion, required=False)
+    score_after = serializers.BooleanField(default=True, help_text="train: score the collection when done")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["kind"] == JobKind.TRAIN:
+            if "collection" not in data:
+                raise serializers.ValidationError({"collection": ["training needs the collection to train"]})
+            parent = data.get("parent")
+            if parent is not None and parent.collection_id != data["collection"].pk:
+                raise serializers.ValidationError(
+                    {"parent": ["the parent model belongs to another collection"]}
+                )
+            self._check_parameters(data["algorithm"], data["parameters"])
+        else:
+            version = data.get("model_version")
+            if version is None:
+                raise serializers.ValidationError({"model_version": [f"a {data['kind']} job needs a model"]})
+            if version.status != ModelVersionStatus.READY:
+                raise serializers.ValidationError(
+                    {"model_version": [f"model {version.pk} is {version.status}; wait until it is ready"]}
+                )
+            data["collection"] = version.collection
+        return data
+
+    def _check_parameters(self, algorithm: str, parameters: dict[str, Any]) -> None:
+        from inference.ml.algorithms import get_algorithm
+
+        try:
+            get_algorithm(algorithm, device="cpu", **parameters)
+        except (TypeError, ValueError) as error:
+            raise serializers.ValidationError({"parameters": [str(error)]}) from None
+
+
+class ModelVersionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "collection",
+            "status",
+            "algorithm",
+            "backbone",
+            "parameters",
+            "parent",
+            "metrics",
+            "threshold",
+            "threshold_method",
+            "pixel_threshold",
+            "normalizer",
+            "heatmap_low",
+            "heatmap_high",
+            "fit_seconds",
+            "peak_memory_bytes",
+            "device",
+            "train_snapshot",
+            "test_snapshot",
+            "created_by",
+            "created_at",
+        ]
+
+
+class ModelVersionFilter(serializers.Serializer):
+    collection = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=ModelVersionStatus.choices, required=False)
+
+
+class PredictionOutput(serializers.ModelSerializer):
+    heatmap = serializers.SerializerMethodField()
+    overlay = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "model_version",
+            "image",
+            "score",
+            "normalized_score",
+            "is_defective",
+            "regions",
+            "nearest_normal",
+            "heatmap_low",
+            "heatmap_high",
+            "heatmap",
+            "overlay",
+            "created_at",
+        ]
+
+    def _url(self, prediction: Prediction, name: str) -> str:
+        return f"/api/v1/predictions/{prediction.pk}/{name}/"
+
+    def get_heatmap(self, prediction: Prediction) -> str:
+        return self._url(prediction, "heatmap")
+
+    def get_overlay(self, prediction: Prediction) -> str:
+        return self._url(prediction, "overlay")
+
+
+class PredictionFilter(serializers.Serializer):
+    model_version = serializers.IntegerField(required=False)
+    image = serializers.IntegerField(required=False)
+    is_defective = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class OverlayQuery(serializers.Serializer):
+    opacity = serializers.FloatField(min_value=0, max_value=1, default=0.5)
+    size = serializers.IntegerField(
+        min_value=16, max_value=8192, required=False, help_text="longest side, px"
+    )

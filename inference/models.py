@@ -1,0 +1,140 @@
+"""Model versions, the background jobs that make and use them, and their predictions.
+
+A `Job` row is the truth about a piece of background work; Celery only carries its id. A worker
+claims a job with a conditional update that takes a lease, renews the lease while it works, and
+writes its results only while it still holds the lease (see `inference.services.jobs`).
+"""
+
+from django.conf import settings
+from django.db import models
+
+from annotations.models import Collection, Image
+
+
+class ModelVersionStatus(models.TextChoices):
+    TRAINING = "training"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ModelVersion(models.Model):
+    """One trained model of a collection, with the data it was trained on and how well it did."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="model_versions")
+    status = models.CharField(
+        max_length=10, choices=ModelVersionStatus.choices, default=ModelVersionStatus.TRAINING
+    )
+    algorithm = models.CharField(max_length=32)
+    backbone = models.CharField(max_length=64)
+    parameters = models.JSONField(default=dict, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    # The frozen data snapshot: [[image id, annotation version], ...] of the training images, and the
+    # test images the metrics and threshold come from. Annotation version v is AnnotationRevision v.
+    train_snapshot = models.JSONField(default=list, blank=True)
+    test_snapshot = models.JSONField(default=list, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    threshold = models.FloatField(null=True, blank=True, help_text="Image score threshold, raw units")
+    threshold_method = models.CharField(max_length=32, blank=True)
+    pixel_threshold = models.FloatField(null=True, blank=True)
+    # ScoreNormalizer of image scores ({low, threshold, high}) and the range heatmaps are scaled to.
+    normalizer = models.JSONField(default=dict, blank=True)
+    heatmap_low = models.FloatField(null=True, blank=True)
+    heatmap_high = models.FloatField(null=True, blank=True)
+    artifact_prefix = models.CharField(max_length=200, blank=True, help_text="Storage key of its folder")
+    fit_seconds = models.FloatField(null=True, blank=True)
+    peak_memory_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    device = models.CharField(max_length=32, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["collection", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.collection} model {self.pk} ({self.algorithm}, {self.status})"
+
+
+class JobKind(models.TextChoices):
+    TRAIN = "train"
+    SCORE = "score"
+    EVALUATE = "evaluate"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class Job(models.Model):
+    kind = models.CharField(max_length=10, choices=JobKind.choices)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="jobs")
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    progress = models.FloatField(default=0.0, help_text="0 to 1")
+    message = models.CharField(max_length=300, blank=True)
+    failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    cancel_requested = models.BooleanField(default=False)
+    # The lease: who runs it, until when; renewed by the heartbeat, reclaimed by the reaper.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "lease_expires_at"]), models.Index(fields=["collection"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class Prediction(models.Model):
+    """A model version's output for one image: score, decision and heatmap."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="predictions")
+    score = models.FloatField(help_text="Raw image score, the algorithm's units")
+    normalized_score = models.FloatField(help_text="0 to 1; 0.5 is the threshold")
+    is_defective = models.BooleanField(help_text="score >= the version's threshold")
+    # 8-bit greyscale PNG at the image's size: 0 is heatmap_low, 255 is heatmap_high (raw units).
+    heatmap = models.FileField(max_length=300)
+    heatmap_low = models.FloatField()
+    heatmap_high = models.FloatField()
+    # Regions of the map above the pixel threshold: [{x, y, width, height, area, peak}], image px.
+    regions = models.JSONField(default=list, blank=True)
+    nearest_normal = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "image"], name="prediction_unique_image")
+        ]
+        ordering = ["model_version_id", "image_id"]
+
+    def __str__(self) -> str:
+        return f"{self.image} by model {self.model_version_id}: {self.score:.3g}"

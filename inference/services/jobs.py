@@ -1,0 +1,382 @@
+"""The job state machine. The database row is the truth; Celery only carries the job's id.
+
+    queued ──claim──▶ running ──complete──▶ succeeded
+      │                 │ └──fail / cancel──▶ failed / cancelled
+      └──cancel──▶ cancelled      └──lease expired (reaper)──▶ queued again, or failed at the attempt cap
+
+- A worker *claims* a job with one conditional UPDATE (queued, or running with an expired lease, and
+  attempts left), taking a lease; a second delivery of the same message finds nothing to claim.
+- While it works, a heartbeat thread renews the lease and reads the cancel flag; the work checks both
+  at each progress callback and stops (`JobCancelled`, `LeaseLost`).
+- Results are written in the same transaction as a check that the worker still holds the lease, so a
+  worker that lost its lease (and whose job was given to another) can never write.
+- The reaper (`jobs_reap_stale`) requeues jobs whose worker vanished (lease expired) until the attempt
+  cap, then fails them with the reason; it re-sends queued jobs whose message was lost.
+"""
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from annotations.models import Collection
+from inference.models import FINISHED, Job, JobKind, JobStatus, ModelVersion
+from inference.services.versions import model_version_abandon
+
+logger = logging.getLogger(__name__)
+
+# Task name and queue per kind: training and scoring want the accelerator, the rest does not.
+TASKS: dict[str, tuple[str, str]] = {
+    JobKind.TRAIN: ("inference.train", "gpu"),
+    JobKind.SCORE: ("inference.score", "gpu"),
+    JobKind.EVALUATE: ("inference.evaluate", "default"),
+}
+
+
+class JobCancelled(Exception):
+    """Someone asked to cancel the job; the work stops at its next progress callback."""
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the job (the reaper gave it away): stop, write nothing."""
+
+
+class JobError(Exception):
+    """The job cannot succeed as asked; the message is recorded as its failure reason."""
+
+
+class JobNotCancellable(Exception):
+    def __init__(self, job: Job) -> None:
+        super().__init__(
+            f"job {job.pk} is already {job.status}; only queued or running jobs can be cancelled"
+        )
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.LOUPE_JOB_LEASE_SECONDS)
+
+
+def _send(job_id: int, kind: str) -> None:
+    from config.celery_app import app
+
+    name, queue = TASKS[kind]
+    app.send_task(name, args=[job_id], queue=queue)
+
+
+def _send_on_commit(job: Job) -> None:
+    job_id, kind = job.pk, job.kind
+    transaction.on_commit(lambda: _send(job_id, kind))
+
+
+@transaction.atomic
+def job_create(
+    *,
+    kind: JobKind,
+    collection: Collection,
+    model_version: ModelVersion | None = None,
+    parameters: dict[str, Any] | None = None,
+    created_by: AbstractBaseUser | None = None,
+    max_attempts: int | None = None,
+) -> Job:
+    """A queued job, sent to its queue once the transaction commits."""
+    job = Job.objects.create(
+        kind=kind,
+        collection=collection,
+        model_version=model_version,
+        parameters=parameters or {},
+        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+        max_attempts=max_attempts or settings.LOUPE_JOB_MAX_ATTEMPTS,
+        enqueued_at=timezone.now(),
+        message="waiting for a worker",
+    )
+    _send_on_commit(job)
+    return job
+
+
+def job_claim(*, job_id: int, owner: str) -> Job | None:
+    """Take the job for `owner` if nobody holds it; None when there is nothing to do.
+
+    Claimable: queued, or running with an expired lease (its worker vanished), with attempts left.
+    """
+    now = timezone.now()
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+    claimed = Job.objects.filter(
+        claimable, pk=job_id, cancel_requested=False, attempts__lt=F("max_attempts")
+    ).update(
+        status=JobStatus.RUNNING,
+        lease_owner=owner,
+        lease_expires_at=now + _lease(),
+        heartbeat_at=now,
+        started_at=now,
+        attempts=F("attempts") + 1,
+        message="started",
+    )
+    if not claimed:
+        return None
+    return Job.objects.select_related("collection", "model_version").get(pk=job_id)
+
+
+@dataclass
+class HeartbeatState:
+    cancel_requested: bool
+
+
+def job_heartbeat(
+    *, job_id: int, owner: str, progress: float | None = None, message: str | None = None
+) -> HeartbeatState:
+    """Renew the lease (and record progress).
+
+    Raises:
+        LeaseLost: the job is no longer this owner's.
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {"lease_expires_at": now + _lease(), "heartbeat_at": now}
+    if progress is not None:
+        changes["progress"] = max(0.0, min(1.0, progress))
+    if message is not None:
+        changes["message"] = message[:300]
+    held = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, lease_owner=owner)
+    if not held.update(**changes):
+        raise LeaseLost(f"job {job_id} is no longer held by {owner}")
+    return HeartbeatState(cancel_requested=bool(held.values_list("cancel_requested", flat=True).first()))
+
+
+def job_hold_check(*, job_id: int, owner: str) -> None:
+    """Inside a transaction that writes results: make sure this owner still holds the job.
+
+    Raises:
+        LeaseLost: it does not; the caller's transaction must roll back.
+    """
+    held = Job.objects.select_for_update().filter(pk=job_id, status=JobStatus.RUNNING, lease_owner=owner)
+    if not held.exists():
+        raise LeaseLost(f"job {job_id} is no longer held by {owner}")
+
+
+def job_complete(*, job_id: int, owner: str, result: dict[str, Any], message: str = "done") -> None:
+    """Mark the job succeeded; call inside the transaction that writes its results.
+
+    Raises:
+        LeaseLost: another worker holds it now; the caller's transaction must roll back.
+    """
+    done = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, lease_owner=owner).update(
+        status=JobStatus.SUCCEEDED,
+        progress=1.0,
+        result=result,
+        message=message,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+    )
+    if not done:
+        raise LeaseLost(f"job {job_id} is no longer held by {owner}")
+
+
+def _abandon(job: Job) -> None:
+    """Undo what a job that will not succeed left half-made."""
+    if job.kind == JobKind.TRAIN and job.model_version_id:
+        model_version_abandon(version_id=job.model_version_id)
+
+
+def _finish_unsuccessfully(*, job_id: int, owner: str, status: JobStatus, reason: str) -> None:
+    with transaction.atomic():
+        stopped = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, lease_owner=owner).update(
+            status=status,
+            failure_reason=reason if status == JobStatus.FAILED else "",
+            message=reason[:300],
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
+        if stopped:
+            _abandon(Job.objects.get(pk=job_id))
+
+
+@transaction.atomic
+def job_cancel(*, job: Job) -> Job:
+    """Cancel a queued job at once; ask a running one to stop (its worker notices within seconds).
+
+    Raises:
+        JobNotCancellable: the job has already finished.
+    """
+    now = timezone.now()
+    if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.CANCELLED, finished_at=now, message="cancelled before it started"
+    ):
+        _abandon(job)
+    elif not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        cancel_requested=True, message="cancelling"
+    ):
+        job.refresh_from_db()
+        raise JobNotCancellable(job)
+    job.refresh_from_db()
+    return job
+
+
+@dataclass
+class ReapReport:
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+
+
+def jobs_reap_stale() -> ReapReport:
+    """Give back the jobs whose worker vanished, and re-send queued jobs nobody started.
+
+    Safe to run anywhere, any number of times at once: every change is a conditional update.
+    """
+    report = ReapReport()
+    now = timezone.now()
+    for job in Job.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now):
+        last = job.heartbeat_at.isoformat(timespec="seconds") if job.heartbeat_at else "never"
+        if job.cancel_requested:
+            status, reason, bucket = JobStatus.CANCELLED, "cancelled (its worker stopped)", report.cancelled
+        elif job.attempts >= job.max_attempts:
+            status, bucket = JobStatus.FAILED, report.failed
+            reason = (
+                f"its worker stopped responding (last heartbeat {last}) on attempt {job.attempts} "
+                f"of {job.max_attempts}, so it was given up; start it again when the workers are healthy"
+            )
+        else:
+            status, bucket = JobStatus.QUEUED, report.requeued
+            reason = (
+                f"requeued: its worker stopped responding on attempt {job.attempts} (last heartbeat {last})"
+            )
+        with transaction.atomic():
+            changed = Job.objects.filter(
+                pk=job.pk, status=JobStatus.RUNNING, lease_owner=job.lease_owner, lease_expires_at__lt=now
+            ).update(
+                status=status,
+                message=reason[:300],
+                failure_reason=reason if status == JobStatus.FAILED else "",
+                lease_owner="",
+                lease_expires_at=None,
+                finished_at=None if status == JobStatus.QUEUED else now,
+                enqueued_at=now if status == JobStatus.QUEUED else job.enqueued_at,
+            )
+            if not changed:
+                continue
+            bucket.append(job.pk)
+            if status == JobStatus.QUEUED:
+                _send_on_commit(job)
+            else:
+                _abandon(job)
+    cutoff = now - timedelta(seconds=settings.LOUPE_JOB_REQUEUE_SECONDS)
+    for job in Job.objects.filter(status=JobStatus.QUEUED, enqueued_at__lt=cutoff):
+        with transaction.atomic():
+            if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED, enqueued_at=job.enqueued_at).update(
+                enqueued_at=now
+            ):
+                report.resent.append(job.pk)
+                _send_on_commit(job)
+    if report.requeued or report.failed or report.cancelled or report.resent:
+        logger.warning("reaped stale jobs: %s", report)
+    return report
+
+
+class _Heartbeat(threading.Thread):
+    """Renews a job's lease every third of its length and fetches the cancel flag."""
+
+    def __init__(self, *, job_id: int, owner: str) -> None:
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.job_id, self.owner = job_id, owner
+        self.progress: tuple[float, str] | None = None
+        self.cancelled = False
+        self.lost = False
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        interval = settings.LOUPE_JOB_LEASE_SECONDS / 3
+        try:
+            while not self.stopping.wait(interval):
+                fraction, message = self.progress if self.progress else (None, None)
+                try:
+                    state = job_heartbeat(
+                        job_id=self.job_id, owner=self.owner, progress=fraction, message=message
+                    )
+                except LeaseLost:
+                    self.lost = True
+                    return
+                except DatabaseError:
+                    logger.exception("job %s: heartbeat failed, will retry", self.job_id)
+                    continue
+                self.cancelled = state.cancel_requested
+        finally:
+            connection.close()
+
+
+@dataclass
+class JobContext:
+    """What the work of a job gets: the claimed row, its owner token and a progress callback."""
+
+    job: Job
+    owner: str
+    _heartbeat: _Heartbeat
+
+    def progress(self, fraction: float, message: str) -> None:
+        """Report progress (written by the heartbeat); stop here if cancelled or given away.
+
+        Raises:
+            JobCancelled, LeaseLost.
+        """
+        self._heartbeat.progress = (fraction, message)
+        if self._heartbeat.lost:
+            raise LeaseLost(f"job {self.job.pk} is no longer held by {self.owner}")
+        if self._heartbeat.cancelled:
+            raise JobCancelled(f"job {self.job.pk} was cancelled")
+
+    def hold_check(self) -> None:
+        job_hold_check(job_id=self.job.pk, owner=self.owner)
+
+    def complete(self, result: dict[str, Any], message: str = "done") -> None:
+        job_complete(job_id=self.job.pk, owner=self.owner, result=result, message=message)
+
+
+def worker_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def job_run(*, job_id: int, work: Callable[[JobContext], None]) -> None:
+    """Claim the job and run `work` under a heartbeat; record how it ended.
+
+    `work` must end by calling `context.complete(...)` inside the transaction that writes its results.
+    Any exception fails the job with its message (a vanished worker is what attempts are for).
+    """
+    owner = worker_token()
+    job = job_claim(job_id=job_id, owner=owner)
+    if job is None:
+        logger.info("job %s: nothing to claim (finished, held by another worker, or unknown)", job_id)
+        return
+    heartbeat = _Heartbeat(job_id=job_id, owner=owner)
+    heartbeat.start()
+    try:
+        work(JobContext(job=job, owner=owner, _heartbeat=heartbeat))
+    except JobCancelled:
+        _finish_unsuccessfully(job_id=job_id, owner=owner, status=JobStatus.CANCELLED, reason="cancelled")
+    except LeaseLost:
+        logger.warning("job %s: lost the lease; another worker has it, this one stops", job_id)
+    except Exception as error:
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        if isinstance(error, SoftTimeLimitExceeded):
+            reason = "it ran past its time limit; give it more time or train on fewer or smaller images"
+        else:
+            reason = f"{type(error).__name__}: {error}" if not isinstance(error, JobError) else str(error)
+            logger.exception("job %s failed", job_id)
+        _finish_unsuccessfully(job_id=job_id, owner=owner, status=JobStatus.FAILED, reason=reason)
+    finally:
+        heartbeat.stopping.set()
+        heartbeat.join(timeout=30)
+
+
+def job_is_finished(job: Job) -> bool:
+    return job.status in FINISHED
