@@ -93,6 +93,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
 # WhiteNoise serves static files in every mode; finders let the embedded platform skip collectstatic.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Storage: local disk unless an S3 bucket is named. Media is never served straight from disk:
 # the API streams it after checking membership.

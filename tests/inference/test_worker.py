@@ -89,13 +89,17 @@ def _artifact_files(media_root) -> list[str]:
     )
 
 
+# Long enough (several heartbeats) that a test can act while the fit is under way.
+LONG_TRAINING = {**FAST_PARAMETERS, "image_size": 192, "coreset_ratio": 0.5}
+
+
 def test_a_worker_killed_mid_training_neither_sticks_nor_runs_twice(celery_worker_process, team, media_root):
-    synthetic_collection_fill(team.collection, train=30, test_normal=2, test_defective=2, size=128)
+    synthetic_collection_fill(team.collection, train=60, test_normal=2, test_defective=2, size=192)
     first = celery_worker_process()
     job = training_start(
         collection=team.collection,
         algorithm="patchcore",
-        parameters={**FAST_PARAMETERS, "image_size": 128},
+        parameters=LONG_TRAINING,
         score_after=False,
     )
     running = wait_for_job(
@@ -184,12 +188,12 @@ def test_the_same_scoring_message_twice_leaves_one_prediction_per_image(
 
 
 def test_cancel_stops_a_running_training(celery_worker_process, team, media_root, api_client):
-    synthetic_collection_fill(team.collection, train=30, test_normal=2, test_defective=2, size=128)
+    synthetic_collection_fill(team.collection, train=60, test_normal=2, test_defective=2, size=192)
     celery_worker_process()
     job = training_start(
         collection=team.collection,
         algorithm="patchcore",
-        parameters={**FAST_PARAMETERS, "image_size": 128},
+        parameters=LONG_TRAINING,
         score_after=False,
     )
     wait_for_job(job.pk, until=lambda j: j.status == JobStatus.RUNNING and j.message.startswith("fit"))
