@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
-from inference.ml.algorithms.base import FeatureParams, ProgressCallback
+from inference.ml.algorithms.base import AnomalyDetector, FeatureParams, ProgressCallback
 from inference.ml.backbones import get_backbone
 from inference.ml.device import autocast
 from inference.ml.preprocessing import ImageInput, View, iter_views
@@ -115,3 +116,12 @@ def canvas_maps(grid_scores: torch.Tensor, canvas_size: int, sigma: float) -> ND
         grid_scores[:, None], size=(canvas_size, canvas_size), mode="bilinear", align_corners=False
     )[:, 0]
     return gaussian_blur(maps, sigma).cpu().numpy()
+
+
+class FeatureDetector(AnomalyDetector):
+    """An algorithm over backbone patch features; the backbone loads on first use, not at construction."""
+
+    @cached_property
+    def extractor(self) -> PatchFeatureExtractor:
+        """The feature extractor for this detector's parameters and device."""
+        return PatchFeatureExtractor(self.params, self.device)

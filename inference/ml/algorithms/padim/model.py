@@ -19,13 +19,12 @@ import torch
 from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import (
-    AnomalyDetector,
     FeatureParams,
     FitReport,
     Predictions,
     ProgressCallback,
 )
-from inference.ml.algorithms.features import PatchFeatureExtractor, canvas_maps
+from inference.ml.algorithms.features import FeatureDetector, canvas_maps
 from inference.ml.preprocessing import ImageInput, View, stitch
 
 
@@ -48,7 +47,7 @@ class PadimParams(FeatureParams):
             raise ValueError(f"covariance_eps must be positive, got {self.covariance_eps}")
 
 
-class Padim(AnomalyDetector):
+class Padim(FeatureDetector):
     """Per-position Gaussian anomaly detector.
 
     Args:
@@ -62,17 +61,9 @@ class Padim(AnomalyDetector):
     def __init__(self, params: PadimParams | None = None, device: str = "auto") -> None:
         super().__init__(params or PadimParams(), device)
         self.params: PadimParams
-        self._extractor: PatchFeatureExtractor | None = None
         self.channels: torch.Tensor | None = None
         self.mean: torch.Tensor | None = None
         self.inverse_covariance: torch.Tensor | None = None
-
-    @property
-    def extractor(self) -> PatchFeatureExtractor:
-        """The feature extractor, built on first use."""
-        if self._extractor is None:
-            self._extractor = PatchFeatureExtractor(self.params, self.device)
-        return self._extractor
 
     def fit(self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None) -> FitReport:
         """Estimate each position's Gaussian from normal images.

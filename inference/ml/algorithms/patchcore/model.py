@@ -21,13 +21,12 @@ import torch
 from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import (
-    AnomalyDetector,
     FeatureParams,
     FitReport,
     Predictions,
     ProgressCallback,
 )
-from inference.ml.algorithms.features import PatchFeatureExtractor, canvas_maps
+from inference.ml.algorithms.features import FeatureDetector, canvas_maps
 from inference.ml.algorithms.patchcore.coreset import greedy_coreset
 from inference.ml.preprocessing import ImageInput, View, stitch, valid_grid
 
@@ -94,7 +93,7 @@ def _map_score(anomaly_map: NDArray[np.float32], params: PatchCoreParams) -> flo
     return float(np.partition(flat, flat.size - count)[flat.size - count :].mean())
 
 
-class PatchCore(AnomalyDetector):
+class PatchCore(FeatureDetector):
     """Memory-bank anomaly detector.
 
     Args:
@@ -108,16 +107,8 @@ class PatchCore(AnomalyDetector):
     def __init__(self, params: PatchCoreParams | None = None, device: str = "auto") -> None:
         super().__init__(params or PatchCoreParams(), device)
         self.params: PatchCoreParams
-        self._extractor: PatchFeatureExtractor | None = None
         self.memory_bank: torch.Tensor | None = None
         self.bank_sources: torch.Tensor | None = None
-
-    @property
-    def extractor(self) -> PatchFeatureExtractor:
-        """The feature extractor, built on first use (so no backbone is loaded before it is needed)."""
-        if self._extractor is None:
-            self._extractor = PatchFeatureExtractor(self.params, self.device)
-        return self._extractor
 
     def fit(self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None) -> FitReport:
         """Build the memory bank from normal images.
