@@ -5,7 +5,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from config.celery_app import app
+from config.celery_app import app, embedded_worker_command
 from inference.models import FINISHED, Job
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,24 +75,9 @@ class WorkerProcess:
         self.log = log
         self._log_file = log.open("wb")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                "gpu,default",
-                "--concurrency",
-                "1",
-                "--hostname",
-                f"test-{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
+            embedded_worker_command(
+                "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle"
+            ),
             cwd=REPO,
             env=env,
             stdout=self._log_file,
