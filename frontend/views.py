@@ -31,13 +31,7 @@ from PIL import Image as PILImage
 from annotations import selectors
 from annotations.geometry import mask_decode
 from annotations.models import Annotation, Image, Region, RegionKind, Role, Split, Verdict
-from annotations.services.ingest import (
-    ALLOWED_FORMATS,
-    ImageRejected,
-    image_inspect,
-    image_store,
-    image_to_8bit,
-)
+from annotations.services.ingest import ALLOWED_FORMATS, image_to_8bit, images_store, uploads_inspect
 from annotations.services.projects import project_create
 from frontend.forms import ImageFilterForm, ProjectCreateForm
 from inference.selectors import collection_latest_jobs
@@ -492,18 +486,12 @@ def collection_upload(request: HttpRequest, collection_id: int) -> HttpResponse:
     files = request.FILES.getlist("files")
     if not files:
         messages.error(request, "Choose one or more image files to upload.")
-    added = already = 0
-    for upload in files:
-        try:
-            inspected = image_inspect(content=upload.read())
-        except ImageRejected as error:
-            messages.error(request, f"{upload.name}: {error}")
-            continue
-        stored = image_store(
-            collection=collection, inspected=inspected, original_name=upload.name, uploaded_by=request.user
-        )
-        added += stored.created
-        already += not stored.created
+    accepted, rejected = uploads_inspect(uploads=[(upload.name, upload.read()) for upload in files])
+    for name, reason in rejected:
+        messages.error(request, f"{name}: {reason}")
+    stored = images_store(collection=collection, accepted=accepted, uploaded_by=request.user)
+    added = sum(image.created for image in stored)
+    already = len(stored) - added
     if added or already:
         text = f"{added} image{pluralize(added)} added"
         if already:

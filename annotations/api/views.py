@@ -27,11 +27,10 @@ from annotations.models import Annotation, Image, RevisionReason, Role
 from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
 from annotations.services.ingest import (
     EXTENSIONS,
-    ImageRejected,
     image_delete,
-    image_inspect,
-    image_store,
     image_update,
+    images_store,
+    uploads_inspect,
 )
 from annotations.services.projects import (
     AlreadyMember,
@@ -343,21 +342,21 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             minimum=Role.ANNOTATOR,
             doing="uploading images",
         )
-        inspected, rejected = [], []
-        for upload in data["files"]:
-            try:
-                inspected.append((upload.name, image_inspect(content=upload.read())))
-            except ImageRejected as error:
-                rejected.append({"name": upload.name, "error": str(error)})
+        accepted, rejected = uploads_inspect(
+            uploads=[(upload.name, upload.read()) for upload in data["files"]]
+        )
         if rejected:
             detail = f"{len(rejected)} of {len(data['files'])} files were rejected, so none was stored"
-            return Response({"detail": detail, "files": rejected}, status.HTTP_400_BAD_REQUEST)
-        results = []
-        for name, image in inspected:
-            stored = image_store(
-                collection=collection, inspected=image, original_name=name, uploaded_by=request.user
+            errors = [{"name": name, "error": reason} for name, reason in rejected]
+            return Response({"detail": detail, "files": errors}, status.HTTP_400_BAD_REQUEST)
+        results = [
+            {"name": name, "created": stored.created, "image": stored.image}
+            for (name, _), stored in zip(
+                accepted,
+                images_store(collection=collection, accepted=accepted, uploaded_by=request.user),
+                strict=True,
             )
-            results.append({"name": name, "created": stored.created, "image": stored.image})
+        ]
         code = status.HTTP_201_CREATED if any(r["created"] for r in results) else status.HTTP_200_OK
         return Response(s.UploadOutput({"files": results}, context=self.get_serializer_context()).data, code)
 

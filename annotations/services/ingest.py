@@ -215,6 +215,33 @@ def image_store(
     return StoredImage(image, created=True)
 
 
+def uploads_inspect(
+    *, uploads: list[tuple[str, bytes]]
+) -> tuple[list[tuple[str, InspectedImage]], list[tuple[str, str]]]:
+    """Inspect named files: ``(accepted, rejected)`` with each rejection's reason. Stores nothing, so a
+    caller can refuse the whole batch when any file is bad."""
+    accepted, rejected = [], []
+    for name, content in uploads:
+        try:
+            accepted.append((name, image_inspect(content=content)))
+        except ImageRejected as error:
+            rejected.append((name, str(error)))
+    return accepted, rejected
+
+
+def images_store(
+    *,
+    collection: Collection,
+    accepted: list[tuple[str, InspectedImage]],
+    uploaded_by: AbstractBaseUser | None = None,
+) -> list[StoredImage]:
+    """Store inspected uploads in a collection, each under its original name."""
+    return [
+        image_store(collection=collection, inspected=image, original_name=name, uploaded_by=uploaded_by)
+        for name, image in accepted
+    ]
+
+
 def image_delete(*, image: Image) -> None:
     """Delete an image, its labels and its files."""
     files = [image.file.name, image.thumbnail.name]
