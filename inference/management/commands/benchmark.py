@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
 from inference.ml.benchmark import run_benchmark
 
@@ -50,12 +51,7 @@ class Command(BaseCommand):
         ):
             if options[option] is not None:
                 params[name] = options[option]
-        for item in options["param"]:
-            name, _, value = item.partition("=")
-            try:
-                params[name] = json.loads(value)
-            except json.JSONDecodeError:
-                params[name] = value
+        params.update(params_parse(options["param"]))
         try:
             results = run_benchmark(
                 options["data"],

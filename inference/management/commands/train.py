@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Collection
 from inference.management.jobwait import job_wait
+from inference.management.params import params_parse
 from inference.models import Job, JobKind, JobStatus
 from inference.services.versions import NothingToTrainOn, training_start
 
@@ -50,12 +51,7 @@ class Command(BaseCommand):
         parameters: dict[str, Any] = {}
         if options["image_size"]:
             parameters["image_size"] = options["image_size"]
-        for item in options["param"]:
-            name, _, value = item.partition("=")
-            try:
-                parameters[name] = json.loads(value)
-            except json.JSONDecodeError:
-                parameters[name] = value
+        parameters.update(params_parse(options["param"]))
         from inference.ml.algorithms import get_algorithm
 
         try:
