@@ -8,7 +8,7 @@ writes its results only while it still holds the lease (see `inference.services.
 from django.conf import settings
 from django.db import models
 
-from annotations.models import Collection, Image
+from annotations.models import AnnotationRevision, Collection, Image
 
 
 class ModelVersionStatus(models.TextChoices):
@@ -50,6 +50,11 @@ class ModelVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The collection's production model is its most recently promoted ready version.
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -128,13 +133,59 @@ class Prediction(models.Model):
     nearest_normal = models.ForeignKey(
         Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The review queue's claim: a reviewer holds the item until then, so no one else is handed it.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["model_version", "image"], name="prediction_unique_image")
         ]
+        indexes = [models.Index(fields=["model_version", "normalized_score"])]
         ordering = ["model_version_id", "image_id"]
 
     def __str__(self) -> str:
         return f"{self.image} by model {self.model_version_id}: {self.score:.3g}"
+
+
+class Decision(models.TextChoices):
+    TRUE_DEFECT = "true_defect"
+    FALSE_POSITIVE = "false_positive"
+    MISSED_DEFECT = "missed_defect"
+    UNSURE = "unsure"
+
+
+class FalsePositiveReason(models.TextChoices):
+    """Why a flagged image is fine: each reason feeds training differently (see DESIGN.md)."""
+
+    COSMETIC = "cosmetic", "Acceptable cosmetic variation"
+    DUST = "dust", "Dust on the lens"
+    LIGHTING = "lighting", "Lighting or reflection"
+    LABEL_WRONG = "label_wrong", "Ground truth was wrong"
+
+
+class Review(models.Model):
+    """A reviewer's decision on a prediction. Reviews are labels: each one wrote the annotation
+    revision it points to."""
+
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.CharField(max_length=16, choices=FalsePositiveReason.choices, blank=True)
+    comment = models.TextField(blank=True)
+    revision = models.ForeignKey(
+        AnnotationRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["prediction", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.decision} on {self.prediction} by {self.reviewer}"

@@ -4,7 +4,7 @@ does not exist for you."""
 from django.db.models import QuerySet
 
 from annotations.selectors import User, project_list
-from inference.models import Job, ModelVersion, Prediction
+from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction
 
 
 def job_list(
@@ -62,3 +62,11 @@ def prediction_list(
 def collection_latest_jobs(*, collection_id: int, limit: int = 5) -> QuerySet[Job]:
     """The collection's latest jobs (the caller has checked membership)."""
     return Job.objects.filter(collection_id=collection_id).select_related("model_version")[:limit]
+
+
+def active_model_version(*, collection_id: int) -> ModelVersion | None:
+    """The version a collection's predictions are shown from: the most recently promoted ready one,
+    else the newest ready one (the caller has checked membership)."""
+    ready = ModelVersion.objects.filter(collection_id=collection_id, status=ModelVersionStatus.READY)
+    promoted = ready.filter(promoted_at__isnull=False).order_by("-promoted_at").first()
+    return promoted or ready.order_by("-id").first()
