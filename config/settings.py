@@ -195,6 +195,8 @@ LOUPE_JOB_MAX_ATTEMPTS = env.int("LOUPE_JOB_MAX_ATTEMPTS", default=3)
 LOUPE_REAPER_INTERVAL_SECONDS = env.float("LOUPE_REAPER_INTERVAL_SECONDS", default=30.0)
 LOUPE_TRAIN_TIME_LIMIT_SECONDS = env.int("LOUPE_TRAIN_TIME_LIMIT_SECONDS", default=6 * 3600)
 LOUPE_ML_DEVICE = env.str("LOUPE_ML_DEVICE", default="auto")
+# The review queue hands an item to one reviewer for this long (inference/services/reviews.py).
+LOUPE_REVIEW_CLAIM_SECONDS = env.int("LOUPE_REVIEW_CLAIM_SECONDS", default=600)
 
 # Behind a TLS-terminating proxy in production; the embedded default runs on plain localhost.
 SECURE_CONTENT_TYPE_NOSNIFF = True

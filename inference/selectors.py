@@ -1,10 +1,13 @@
 """Reads, scoped by membership like `annotations.selectors`: another team's job, model or prediction
 does not exist for you."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 
+from annotations.models import Verdict
 from annotations.selectors import User, project_list
-from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction
+from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction, Review
 
 
 def job_list(
@@ -70,3 +73,41 @@ def active_model_version(*, collection_id: int) -> ModelVersion | None:
     ready = ModelVersion.objects.filter(collection_id=collection_id, status=ModelVersionStatus.READY)
     promoted = ready.filter(promoted_at__isnull=False).order_by("-promoted_at").first()
     return promoted or ready.order_by("-id").first()
+
+
+def model_version_test_scores(*, version: ModelVersion) -> list[dict[str, Any]]:
+    """The version's predictions on its test snapshot, each with the image's current human verdict as
+    its label: 1 defective, 0 normal, None otherwise (the caller has checked membership)."""
+    # Kept in Python, not `image_id__in`: a snapshot can hold more ids than SQLite takes parameters.
+    test_ids = {image_id for image_id, _ in version.test_snapshot}
+    labels = {Verdict.DEFECTIVE: 1, Verdict.NORMAL: 0}
+    rows = (
+        Prediction.objects.filter(model_version=version)
+        .order_by("image_id")
+        .values_list("image_id", "score", "normalized_score", "image__annotation__verdict")
+    )
+    return [
+        {"image": image_id, "score": score, "normalized_score": normalized, "label": labels.get(verdict)}
+        for image_id, score, normalized, verdict in rows
+        if image_id in test_ids
+    ]
+
+
+def review_list(
+    *,
+    user: User,
+    collection_id: int | None = None,
+    model_version_id: int | None = None,
+    image_id: int | None = None,
+) -> QuerySet[Review]:
+    """Decisions on predictions, newest first, with who took them."""
+    reviews = Review.objects.filter(
+        prediction__model_version__collection__project__in=project_list(user=user)
+    ).select_related("reviewer", "prediction__image", "prediction__model_version__collection")
+    if collection_id is not None:
+        reviews = reviews.filter(prediction__model_version__collection_id=collection_id)
+    if model_version_id is not None:
+        reviews = reviews.filter(prediction__model_version_id=model_version_id)
+    if image_id is not None:
+        reviews = reviews.filter(prediction__image_id=image_id)
+    return reviews

@@ -302,6 +302,18 @@ class AnnotationOutput(serializers.ModelSerializer):
         return annotation_etag(annotation.image_id, annotation.version)
 
 
+def defect_types_check(image: Image, regions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validated regions whose defect types all belong to the image's collection."""
+    allowed = set(DefectType.objects.filter(collection_id=image.collection_id).values_list("id", flat=True))
+    unknown = sorted({r["defect_type_id"] for r in regions if r["defect_type_id"] not in allowed | {None}})
+    if unknown:
+        # The same words for another team's defect type as for one that never existed.
+        raise serializers.ValidationError(
+            f"defect type(s) {', '.join(map(str, unknown))} do not exist in this image's collection"
+        )
+    return regions
+
+
 class AnnotationWriteInput(serializers.Serializer):
     """PUT needs `verdict` and `regions`; PATCH changes only the ones given."""
 
@@ -314,19 +326,7 @@ class AnnotationWriteInput(serializers.Serializer):
     )
 
     def validate_regions(self, regions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        image: Image = self.context["image"]
-        allowed = set(
-            DefectType.objects.filter(collection_id=image.collection_id).values_list("id", flat=True)
-        )
-        unknown = sorted(
-            {r["defect_type_id"] for r in regions if r["defect_type_id"] not in allowed | {None}}
-        )
-        if unknown:
-            # The same words for another team's defect type as for one that never existed.
-            raise serializers.ValidationError(
-                f"defect type(s) {', '.join(map(str, unknown))} do not exist in this image's collection"
-            )
-        return regions
+        return defect_types_check(self.context["image"], regions)
 
 
 class StaleOutput(serializers.Serializer):

@@ -3,10 +3,20 @@ from typing import Any
 from rest_framework import serializers
 
 from annotations import selectors as annotation_selectors
-from annotations.api.serializers import ScopedPrimaryKeyRelatedField
+from annotations.api.serializers import RegionSerializer, ScopedPrimaryKeyRelatedField, defect_types_check
 from annotations.models import Collection
 from inference import selectors
-from inference.models import Job, JobKind, JobStatus, ModelVersion, ModelVersionStatus, Prediction
+from inference.models import (
+    Decision,
+    FalsePositiveReason,
+    Job,
+    JobKind,
+    JobStatus,
+    ModelVersion,
+    ModelVersionStatus,
+    Prediction,
+    Review,
+)
 
 ALGORITHMS = ("patchcore", "padim")  # inference.ml.algorithms.ALGORITHMS, without importing torch here
 
@@ -112,12 +122,34 @@ class ModelVersionOutput(serializers.ModelSerializer):
             "test_snapshot",
             "created_by",
             "created_at",
+            "threshold_set_at",
+            "threshold_set_by",
+            "promoted_at",
+            "promoted_by",
         ]
 
 
 class ModelVersionFilter(serializers.Serializer):
     collection = serializers.IntegerField(required=False)
     status = serializers.ChoiceField(choices=ModelVersionStatus.choices, required=False)
+
+
+class VersionScoreOutput(serializers.Serializer):
+    image = serializers.IntegerField()
+    score = serializers.FloatField(help_text="Raw image score")
+    normalized_score = serializers.FloatField()
+    label = serializers.IntegerField(
+        allow_null=True, help_text="The image's current verdict: 1 defective, 0 normal, null otherwise"
+    )
+
+
+class VersionScoresOutput(serializers.Serializer):
+    threshold = serializers.FloatField(allow_null=True, help_text="Raw units; defective at or above it")
+    scores = VersionScoreOutput(many=True)
+
+
+class ThresholdInput(serializers.Serializer):
+    threshold = serializers.FloatField(help_text="Raw image score units")
 
 
 class PredictionOutput(serializers.ModelSerializer):
@@ -163,3 +195,75 @@ class OverlayQuery(serializers.Serializer):
     size = serializers.IntegerField(
         min_value=16, max_value=8192, required=False, help_text="longest side, px"
     )
+
+
+class ReviewOutput(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True, allow_null=True)
+    image = serializers.IntegerField(source="prediction.image_id", read_only=True)
+    model_version = serializers.IntegerField(source="prediction.model_version_id", read_only=True)
+    annotation_version = serializers.IntegerField(source="revision.version", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "prediction",
+            "image",
+            "model_version",
+            "reviewer",
+            "decision",
+            "reason",
+            "comment",
+            "annotation_version",
+            "created_at",
+        ]
+
+
+class ReviewFilter(serializers.Serializer):
+    collection = serializers.IntegerField(required=False)
+    model_version = serializers.IntegerField(required=False)
+    image = serializers.IntegerField(required=False)
+
+
+class ReviewCreateInput(serializers.Serializer):
+    """A decision on a prediction. `version` is the image's annotation version it was taken on;
+    `regions`, when sent, replace the image's regions (corrections made while reviewing)."""
+
+    prediction = ScopedPrimaryKeyRelatedField(selectors.prediction_list, Prediction)
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    reason = serializers.ChoiceField(choices=FalsePositiveReason.choices, required=False, default="")
+    comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    version = serializers.IntegerField(min_value=0)
+    regions = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["reason"] and data["decision"] != Decision.FALSE_POSITIVE:
+            raise serializers.ValidationError({"reason": ["a reason only goes with a false positive"]})
+        if data.get("regions") is not None:
+            regions = RegionSerializer(
+                data=data["regions"], many=True, context={"image": data["prediction"].image}
+            )
+            regions.is_valid(raise_exception=True)
+            try:
+                data["regions"] = defect_types_check(data["prediction"].image, regions.validated_data)
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"regions": error.detail}) from None
+        return data
+
+
+class ReviewNextInput(serializers.Serializer):
+    model_version = ScopedPrimaryKeyRelatedField(selectors.model_version_list, ModelVersion)
+
+
+class ReviewReleaseInput(serializers.Serializer):
+    prediction = ScopedPrimaryKeyRelatedField(selectors.prediction_list, Prediction)
+
+
+class ReviewItemOutput(serializers.Serializer):
+    """The item a reviewer holds: the prediction, the image and its current labels."""
+
+    prediction = PredictionOutput()
+    image = serializers.DictField()
+    annotation = serializers.DictField()
+    claimed_until = serializers.DateTimeField()
+    pending = serializers.IntegerField(help_text="Items nobody has decided on yet, this one included")

@@ -6,5 +6,6 @@ router = DefaultRouter()
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
 router.register("predictions", views.PredictionViewSet, basename="prediction")
+router.register("reviews", views.ReviewViewSet, basename="review")
 
 urlpatterns = router.urls

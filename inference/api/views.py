@@ -9,6 +9,7 @@ import hashlib
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -18,14 +19,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations.api.permissions import role_require
+from annotations.api.serializers import AnnotationOutput, DetailOutput, StaleOutput, annotation_etag
 from annotations.api.views import BAD_REQUEST, FileNegotiation, ScopedViewSet
 from annotations.models import Role
+from annotations.services.annotations import RegionInput, StaleAnnotation
 from inference import selectors
 from inference.api import serializers as s
-from inference.models import JobKind, Prediction
+from inference.models import JobKind, ModelVersion, Prediction
 from inference.services.heatmaps import overlay_png
 from inference.services.jobs import JobNotCancellable, job_cancel, job_create
-from inference.services.versions import NothingToTrainOn, training_start
+from inference.services.reviews import (
+    ClaimedByOther,
+    review_claim_next,
+    review_pending,
+    review_release,
+    review_submit,
+)
+from inference.services.versions import (
+    NothingToTrainOn,
+    VersionNotReady,
+    model_version_promote,
+    model_version_threshold_set,
+    training_start,
+)
 
 START_ROLES = {JobKind.TRAIN: Role.MANAGER, JobKind.SCORE: Role.REVIEWER, JobKind.EVALUATE: Role.REVIEWER}
 CACHE = "private, max-age=3600"
@@ -133,10 +149,12 @@ PNG = {(200, "image/png"): OpenApiTypes.BINARY}
 
 @extend_schema_view(list=extend_schema(parameters=[s.ModelVersionFilter]))
 class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Trained models of a collection: parameters, data snapshot, metrics, threshold, cost."""
+    """Trained models of a collection: parameters, data snapshot, metrics, threshold, cost. Managers
+    choose the threshold and promote a version to production."""
 
     output_serializer = s.ModelVersionOutput
     filter_serializer = s.ModelVersionFilter
+    action_roles = {"threshold": Role.MANAGER, "promote": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
         filters = self.filters()
@@ -163,6 +181,39 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             Prediction.objects.select_related("image"), model_version=version, image_id=int(image_id)
         )
         return _overlay(request, prediction)
+
+    @extend_schema(responses=s.VersionScoresOutput)
+    @action(detail=True, methods=["get"])
+    def scores(self, request: Request, pk: str) -> Response:
+        """The scores of the test images the version was evaluated on, with their current labels: what
+        ROC and PR curves and a confusion matrix at any threshold are computed from."""
+        version = self.get_object()
+        scores = selectors.model_version_test_scores(version=version)
+        return Response(s.VersionScoresOutput({"threshold": version.threshold, "scores": scores}).data)
+
+    @extend_schema(request=s.ThresholdInput, responses={200: s.ModelVersionOutput, 400: BAD_REQUEST})
+    @action(detail=True, methods=["post"])
+    def threshold(self, request: Request, pk: str) -> Response:
+        """Set the image threshold (raw units); every prediction of the version is decided again."""
+        version = self.get_object()
+        threshold = self.input(s.ThresholdInput)["threshold"]
+        try:
+            version = model_version_threshold_set(version=version, threshold=threshold, by=request.user)
+        except VersionNotReady as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return self.output(version)
+        except VersionNotReady as error:
+            raise ValidationError({"detail": str(error)}) from None
+
+    @extend_schema(request=None, responses={200: s.ModelVersionOutput, 400: BAD_REQUEST})
+    @action(detail=True, methods=["post"])
+    def promote(self, request: Request, pk: str) -> Response:
+        """Make this ready version the collection's production model."""
+        version = self.get_object()
+        try:
+            return self.output(model_version_promote(version=version, by=request.user))
+        except VersionNotReady as error:
+            raise ValidationError({"detail": str(error)}) from None
 
 
 @extend_schema_view(list=extend_schema(parameters=[s.PredictionFilter]))
@@ -200,3 +251,120 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def overlay(self, request: Request, pk: str) -> HttpResponse:
         """The image with the heatmap colour-mapped and blended over it (`opacity` 0–1, `size` px)."""
         return _overlay(request, self.get_object())
+
+
+def _review_item(prediction: Prediction, pending: int) -> dict:
+    image = prediction.image
+    annotation = image.annotation
+    return {
+        "prediction": prediction,
+        "image": {
+            "id": image.pk,
+            "name": str(image),
+            "width": image.width,
+            "height": image.height,
+            "split": image.split,
+            "display_url": reverse("image-display", args=[image.pk]),
+            "page_url": reverse("image-detail", args=[image.pk]),
+            "nearest_normal_url": (
+                reverse("image-display", args=[prediction.nearest_normal_id])
+                if prediction.nearest_normal_id
+                else None
+            ),
+        },
+        "annotation": {
+            "version": annotation.version,
+            "verdict": annotation.verdict,
+            "regions": AnnotationOutput(annotation).data["regions"],
+        },
+        "claimed_until": prediction.claimed_until,
+        "pending": pending,
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.ReviewFilter]),
+    create=extend_schema(
+        request=s.ReviewCreateInput,
+        responses={
+            201: s.ReviewOutput,
+            400: BAD_REQUEST,
+            409: OpenApiResponse(DetailOutput, description="Another reviewer holds this item"),
+            412: OpenApiResponse(StaleOutput, description="The labels changed since; nothing was changed"),
+        },
+    ),
+)
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The review queue and its decisions. `next` hands the caller the next undecided prediction of a
+    model (no one else gets it while they hold it); a decision (POST) writes the image's labels."""
+
+    output_serializer = s.ReviewOutput
+    filter_serializer = s.ReviewFilter
+
+    def get_queryset(self) -> QuerySet:
+        filters = self.filters()
+        return selectors.review_list(
+            user=self.request.user,
+            collection_id=filters.get("collection"),
+            model_version_id=filters.get("model_version"),
+            image_id=filters.get("image"),
+        )
+
+    def project_id_of(self, obj: Model) -> int:
+        return obj.prediction.model_version.collection.project_id
+
+    def _require_reviewer(self, version: ModelVersion) -> None:
+        role_require(
+            user=self.request.user,
+            project_id=version.collection.project_id,
+            minimum=Role.REVIEWER,
+            doing="reviewing predictions",
+        )
+
+    def create(self, request: Request) -> Response:
+        data = self.input(s.ReviewCreateInput)
+        prediction = data["prediction"]
+        self._require_reviewer(prediction.model_version)
+        regions = data.get("regions")
+        try:
+            review = review_submit(
+                prediction=prediction,
+                reviewer=request.user,
+                decision=data["decision"],
+                expected_version=data["version"],
+                comment=data["comment"],
+                reason=data["reason"],
+                regions=None if regions is None else [RegionInput(**region) for region in regions],
+            )
+        except ClaimedByOther as error:
+            return Response({"detail": str(error)}, status.HTTP_409_CONFLICT)
+        except StaleAnnotation as error:
+            etag = annotation_etag(prediction.image_id, error.current_version)
+            return Response(
+                {"detail": str(error), "current_version": error.current_version, "etag": etag},
+                status.HTTP_412_PRECONDITION_FAILED,
+            )
+        return self.output(review, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ReviewNextInput,
+        responses={200: s.ReviewItemOutput, 204: OpenApiResponse(description="Nothing left to review")},
+    )
+    @action(detail=False, methods=["post"])
+    def next(self, request: Request) -> Response:
+        """Claim the next prediction to review (or get back the one you hold)."""
+        version = self.input(s.ReviewNextInput)["model_version"]
+        self._require_reviewer(version)
+        prediction = review_claim_next(version=version, reviewer=request.user)
+        if prediction is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        pending = review_pending(version=version).count()
+        return Response(s.ReviewItemOutput(_review_item(prediction, pending)).data)
+
+    @extend_schema(request=s.ReviewReleaseInput, responses={204: None})
+    @action(detail=False, methods=["post"])
+    def release(self, request: Request) -> Response:
+        """Give a claimed item back to the queue (skip it)."""
+        prediction = self.input(s.ReviewReleaseInput)["prediction"]
+        review_release(prediction=prediction, reviewer=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,6 +3,8 @@
 import io
 
 import numpy as np
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image as PILImage
 
 from annotations.geometry import mask_encode
@@ -11,6 +13,9 @@ from annotations.services.annotations import RegionInput, annotation_update
 from annotations.services.ingest import image_inspect, image_store
 from annotations.services.projects import defect_type_get_or_create
 from inference.ml.synthetic import add_defect, normal_texture
+from inference.ml.thresholds import ScoreNormalizer
+from inference.models import ModelVersion, ModelVersionStatus, Prediction
+from inference.services.heatmaps import heatmap_key, heatmap_png
 
 FAST_PARAMETERS = {"image_size": 64, "coreset_ratio": 0.1, "batch_size": 8}
 
@@ -66,3 +71,60 @@ def synthetic_collection_fill(
         )
         made["test_defective"].append(image)
     return made
+
+
+def scored_version(
+    collection: Collection, scores: dict[Image, float], *, threshold: float = 1.0, test: bool = True
+) -> ModelVersion:
+    """A ready model version with a prediction per image, made without a worker: each heatmap is a
+    blob at the image's centre peaking at its score, so its regions appear when the score passes the
+    threshold. Raw scores run 0 to 2 (`normalized_score` = score / 2 with the default threshold)."""
+    version = ModelVersion.objects.create(
+        collection=collection,
+        status=ModelVersionStatus.READY,
+        algorithm="patchcore",
+        backbone="efficientnet_lite0",
+        threshold=threshold,
+        threshold_method="f1_max",
+        pixel_threshold=threshold,
+        normalizer={"low": 0.0, "threshold": threshold, "high": 2.0},
+        heatmap_low=0.0,
+        heatmap_high=2.0,
+        train_snapshot=[],
+        test_snapshot=[[image.pk, image.annotation.version] for image in scores] if test else [],
+    )
+    normalizer = ScoreNormalizer(**version.normalizer)
+    for image, score in scores.items():
+        yy, xx = np.mgrid[: image.height, : image.width]
+        radius = max(image.width, image.height) / 4
+        blob = score * np.exp(-((xx - image.width / 2) ** 2 + (yy - image.height / 2) ** 2) / radius**2)
+        key = heatmap_key(version=version, image_id=image.pk)
+        stored = default_storage.save(key, ContentFile(heatmap_png(blob, 0.0, 2.0)))
+        above = blob >= threshold
+        rows, cols = np.nonzero(above)
+        regions = (
+            [
+                {
+                    "x": int(cols.min()),
+                    "y": int(rows.min()),
+                    "width": int(cols.max() - cols.min() + 1),
+                    "height": int(rows.max() - rows.min() + 1),
+                    "area": int(above.sum()),
+                    "peak": float(score),
+                }
+            ]
+            if above.any()
+            else []
+        )
+        Prediction.objects.create(
+            model_version=version,
+            image=image,
+            score=score,
+            normalized_score=float(normalizer(score)),
+            is_defective=score >= threshold,
+            heatmap=stored,
+            heatmap_low=0.0,
+            heatmap_high=2.0,
+            regions=regions,
+        )
+    return version
