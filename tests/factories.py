@@ -63,9 +63,3 @@ def team(name: str = "Team") -> Team:
         viewer=members[Role.VIEWER],
     )
 
-
-def add_image(collection: Collection, content: bytes, name: str, **fields: object) -> Image:
-    """An image stored through the ingest service (with its empty annotation)."""
-    return image_store(
-        collection=collection, inspected=image_inspect(content=content), original_name=name, **fields
-    ).image

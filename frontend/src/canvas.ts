@@ -65,6 +65,7 @@ export class MaskCanvas {
 export class Viewport {
   readonly stage: Konva.Stage;
   private readonly imageLayer = new Konva.Layer({ listening: false });
+  private readonly overlayLayer = new Konva.Layer({ listening: false });
   private readonly maskLayer = new Konva.Layer({ listening: false, imageSmoothingEnabled: false });
   readonly shapeLayer = new Konva.Layer();
   readonly draftLayer = new Konva.Layer({ listening: false });
@@ -92,7 +93,7 @@ export class Viewport {
       new Konva.Rect({ x: 0, y: 0, width, height, fill: "#000", listening: false }),
       this.picture,
     );
-    this.stage.add(this.imageLayer, this.maskLayer, this.shapeLayer, this.draftLayer);
+    this.stage.add(this.imageLayer, this.overlayLayer, this.maskLayer, this.shapeLayer, this.draftLayer);
     new ResizeObserver(() => this.resize()).observe(container);
   }
 
@@ -103,6 +104,25 @@ export class Viewport {
 
   get scale(): number {
     return this.stage.scaleX();
+  }
+
+  /** Pictures drawn over the image at its size (a heatmap, a thresholded map), each with its opacity. */
+  setOverlays(overlays: { canvas: HTMLCanvasElement; opacity: number }[]): void {
+    this.overlayLayer.destroyChildren();
+    for (const { canvas, opacity } of overlays) {
+      this.overlayLayer.add(
+        new Konva.Image({ image: canvas, x: 0, y: 0, width: this.width, height: this.height, opacity }),
+      );
+    }
+    this.overlayLayer.batchDraw();
+  }
+
+  /** Show the same part of the image, at the same scale, as `other` (side-by-side panes). */
+  follow(other: Viewport): void {
+    this.autoFit = false;
+    this.stage.scale({ x: other.scale, y: other.scale });
+    this.stage.position(other.stage.position());
+    this.changed();
   }
 
   private resize(): void {

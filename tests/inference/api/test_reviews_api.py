@@ -5,14 +5,13 @@ import pytest
 from annotations.models import Annotation, Verdict
 from inference.models import Prediction, Review
 from tests.annotations.api.helpers import API, results
-from tests.conftest import png_bytes
-from tests.factories import add_image
+from tests.frontend.helpers import add_image
 from tests.inference.helpers import scored_version
 
 
 @pytest.fixture
 def version(team):
-    second = add_image(team.collection, png_bytes(seed=5), "second.png")
+    second = add_image(team.collection, "second.png", seed=5)
     return scored_version(team.collection, {team.image: 1.2, second: 0.1})
 
 

@@ -16,17 +16,15 @@ from inference.services.reviews import (
     review_release,
     review_submit,
 )
-from tests.conftest import png_bytes
-from tests.factories import UserFactory, add_image
+from tests.factories import UserFactory
+from tests.frontend.helpers import add_image
 from tests.inference.helpers import scored_version
 
 
 @pytest.fixture
 def queue(team):
     """Four images scored 0.2, 0.9, 1.1 and 1.9 (threshold 1.0): 0.9 and 1.1 are the most uncertain."""
-    images = [team.image] + [
-        add_image(team.collection, png_bytes(seed=seed), f"img-{seed}.png") for seed in (1, 2, 3)
-    ]
+    images = [team.image] + [add_image(team.collection, f"img-{seed}.png", seed=seed) for seed in (1, 2, 3)]
     version = scored_version(team.collection, dict(zip(images, [0.2, 0.9, 1.1, 1.9], strict=True)))
     return version, images
 

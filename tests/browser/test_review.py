@@ -1,0 +1,140 @@
+"""The review queue in Chromium: decisions by hotkey land in the database as labels, the threshold
+redraws what is flagged, and two reviewers never hold the same image."""
+
+import pytest
+
+from annotations.geometry import mask_decode
+from annotations.models import Annotation, RevisionReason, Verdict
+from inference.models import Review
+from tests import factories
+from tests.browser.conftest import login, screenshot
+from tests.browser.test_annotator import picture
+from tests.frontend.helpers import add_image
+from tests.inference.helpers import scored_version
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = "#review"
+
+
+@pytest.fixture
+def queue(db):
+    """Three 320×240 images scored 0.9, 1.1 and 1.9 against a threshold of 1.0, in that queue order."""
+    team = factories.team("Review")
+    images = [
+        add_image(team.collection, f"plate-{seed}.png", seed=seed, content=picture(320, 240, seed=seed))
+        for seed in (1, 2, 3)
+    ]
+    version = scored_version(team.collection, dict(zip(images, [0.9, 1.1, 1.9], strict=True)))
+    return team, version, images
+
+
+def current(page) -> int:
+    page.wait_for_selector(f"{ROOT}[data-state='ready']")
+    return int(page.locator(ROOT).get_attribute("data-image-id"))
+
+
+def decide(page, key: str, before: int) -> None:
+    """Press a decision key and wait for the next item (or the end of the queue)."""
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "before => { const r = document.querySelector('#review'); return r.dataset.state === 'empty'"
+        " || (r.dataset.state === 'ready' && r.dataset.imageId != before); }",
+        arg=str(before),
+    )
+
+
+def to_page(page, x: float, y: float) -> tuple[float, float]:
+    stage = page.locator(".review-stage").last
+    box = stage.bounding_box()
+    view = stage.evaluate("e => ({s: +e.dataset.scale, x: +e.dataset.x, y: +e.dataset.y})")
+    return box["x"] + view["x"] + x * view["s"], box["y"] + view["y"] + y * view["s"]
+
+
+def test_hotkeys_walk_the_queue_and_write_labels(page, queue):
+    team, version, images = queue
+    login(page, team.reviewer)
+    page.goto(f"/collections/{team.collection.pk}/review/")
+
+    # 1. The most uncertain image first; "2" (false positive) makes it normal.
+    first = current(page)
+    assert first == images[0].pk
+    page.fill("textarea[aria-label=Comment]", "glare <script>alert(1)</script>")
+    page.keyboard.press("Escape")
+    page.locator(".review-stage").last.focus()
+    decide(page, "2", first)
+    annotation = Annotation.objects.get(image=images[0])
+    assert annotation.verdict == Verdict.NORMAL
+    revision = annotation.revisions.get(version=annotation.version)
+    assert revision.reason == RevisionReason.REVIEW and revision.author == team.reviewer
+
+    # 2. A missed defect, with a box drawn where it is.
+    second = current(page)
+    assert second == images[1].pk
+    page.keyboard.press("b")
+    page.mouse.move(*to_page(page, 40, 30))
+    page.mouse.down()
+    page.mouse.move(*to_page(page, 120, 90), steps=8)
+    page.mouse.up()
+    decide(page, "3", second)
+    annotation = Annotation.objects.get(image=images[1])
+    assert annotation.verdict == Verdict.DEFECTIVE
+    (box,) = annotation.regions.all()
+    assert box.kind == "box" and box.precision == "rough"
+    assert abs(box.geometry["x"] - 40) < 3 and abs(box.geometry["width"] - 80) < 3
+
+    # 3. The threshold: raising it flags fewer pixels; a true defect saves what is flagged as a mask.
+    third = current(page)
+    page.locator(".review-stage").last.focus()
+    page.keyboard.press("b")  # back to looking
+    flagged = int(page.locator(ROOT).get_attribute("data-flagged"))
+    page.keyboard.press("Shift+ArrowRight")
+    raised = int(page.locator(ROOT).get_attribute("data-flagged"))
+    assert 0 < raised < flagged
+    page.keyboard.press("v")
+    page.wait_for_selector(".review-panes.side-by-side")
+    page.wait_for_function("() => document.querySelectorAll('.review-stage').length === 2")
+    screenshot(page, "review-queue.png")
+    decide(page, "1", third)
+    annotation = Annotation.objects.get(image=images[2])
+    assert annotation.verdict == Verdict.DEFECTIVE
+    (mask,) = annotation.regions.all()
+    assert mask.kind == "mask" and mask.precision == "rough"
+    assert int(mask_decode(mask.geometry).sum()) == raised
+
+    page.wait_for_selector(f"{ROOT}[data-state='empty']")
+    assert [r.decision for r in Review.objects.order_by("id")] == [
+        "false_positive",
+        "missed_defect",
+        "true_defect",
+    ]
+    page.wait_for_function("() => document.querySelectorAll('.review-recent li').length === 3")
+    assert "<script>" in page.locator(".review-recent").inner_text()  # the comment shows as text
+    assert not page.dialogs and not page.errors
+
+
+def test_two_reviewers_hold_different_images(browser, live_server, queue):
+    team, version, images = queue
+    pages = []
+    for user in (team.reviewer, team.manager):
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        login(page, user)
+        page.goto(f"/collections/{team.collection.pk}/review/")
+        pages.append(page)
+
+    held = {current(page) for page in pages}
+
+    assert held == {images[0].pk, images[1].pk}
+    for page in pages:
+        page.context.close()
+
+
+def test_a_viewer_can_look_but_not_decide(page, queue):
+    team, version, images = queue
+    login(page, team.viewer)
+
+    page.goto(f"/collections/{team.collection.pk}/review/")
+
+    assert "deciding takes the reviewer" in page.inner_text("main")
+    assert page.locator("button.decision").first.is_disabled()
