@@ -152,6 +152,8 @@ SPECTACULAR_SETTINGS = {
         "JobKindEnum": "inference.models.JobKind",
         "JobStatusEnum": "inference.models.JobStatus",
         "ModelVersionStatusEnum": "inference.models.ModelVersionStatus",
+        "FalsePositiveReasonEnum": "inference.models.FalsePositiveReason",
+        "RevisionReasonEnum": "annotations.models.RevisionReason",
     },
 }
 

@@ -1,6 +1,11 @@
+from urllib.parse import urlencode
+
 from django import forms
 
 from annotations.models import DefectType, Project, Split, Verdict
+from inference.api.serializers import ALGORITHMS
+from inference.api.serializers import ALGORITHMS as TRAINABLE_ALGORITHMS
+from inference.models import ReviewStrategy
 
 
 class ProjectCreateForm(forms.Form):
@@ -16,12 +21,35 @@ class ProjectCreateForm(forms.Form):
 
 
 class ImageFilterForm(forms.Form):
-    """The grid's filters and its cursor; a value that does not validate is ignored."""
+    """The grid's filters, order and cursor; a value that does not validate is ignored."""
+
+    # The fields that links out of the grid carry, so the image pages and the next page keep them.
+    KEPT = ("split", "verdict", "defect_type", "reviewed", "score_min", "score_max", "order")
+    REVIEWED = {"yes": True, "no": False}
 
     split = forms.ChoiceField(required=False, choices=[("", "Any split"), *Split.choices])
     verdict = forms.ChoiceField(required=False, choices=[("", "Any verdict"), *Verdict.choices])
     defect_type = forms.ModelChoiceField(
         required=False, queryset=DefectType.objects.none(), empty_label="Any defect type"
+    )
+    reviewed = forms.ChoiceField(
+        required=False, choices=[("", "Reviewed or not"), ("yes", "Reviewed"), ("no", "Not reviewed")]
+    )
+    score_min = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "0", "aria-label": "Lowest score"}),
+    )
+    score_max = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "1", "aria-label": "Highest score"}),
+    )
+    order = forms.ChoiceField(
+        required=False,
+        choices=[("", "Upload order"), ("-score", "Highest score first"), ("score", "Lowest score first")],
     )
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     before = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
@@ -30,18 +58,51 @@ class ImageFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["defect_type"].queryset = defect_types
 
+    def _valid(self) -> dict:
+        self.is_valid()
+        return getattr(self, "cleaned_data", {})
+
     def filters(self) -> dict:
         """The valid filters as keyword arguments of `selectors.image_list`."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
+        data = self._valid()
         defect_type = data.get("defect_type")
         return {
             "split": data.get("split") or None,
             "verdict": data.get("verdict") or None,
             "defect_type_id": defect_type.pk if defect_type else None,
+            "reviewed": self.REVIEWED.get(data.get("reviewed", "")),
+            "score_min": data.get("score_min"),
+            "score_max": data.get("score_max"),
         }
 
+    def ordering(self) -> str:
+        """One of `selectors.IMAGE_ORDERS`."""
+        return self._valid().get("order") or "id"
+
+    def query(self) -> str:
+        """The valid filters and order as a query string, for links that keep them."""
+        data = self._valid()
+        values = {name: data.get(name) for name in self.KEPT}
+        if values["defect_type"] is not None:
+            values["defect_type"] = values["defect_type"].pk
+        return urlencode({name: value for name, value in values.items() if value not in (None, "")})
+
     def cursor(self) -> tuple[int | None, int | None]:
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
+        data = self._valid()
         return data.get("after"), data.get("before")
+
+
+class TrainForm(forms.Form):
+    algorithm = forms.ChoiceField(choices=[(name, name) for name in ALGORITHMS])
+    # The backbone sees square canvases of this side; its feature grid needs a multiple of 32.
+    image_size = forms.IntegerField(
+        min_value=32, max_value=1024, step_size=32, initial=320, label="Image size, px"
+    )
+
+
+class LearningSettingsForm(forms.Form):
+    review_strategy = forms.ChoiceField(label="Queue order", choices=ReviewStrategy.choices)
+    retrain_after_reviews = forms.IntegerField(
+        label="Retrain after", min_value=0, max_value=100_000, help_text="decisions (0: only on demand)"
+    )
+    algorithm = forms.ChoiceField(choices=[(name, name) for name in TRAINABLE_ALGORITHMS])

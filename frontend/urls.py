@@ -15,4 +15,12 @@ urlpatterns = [
     path("images/<int:image_id>/labels.png", views.image_labels, name="image-labels"),
     path("images/<int:image_id>/annotate/", views.image_annotate, name="image-annotate"),
     path("collections/<int:collection_id>/upload/", views.collection_upload, name="collection-upload"),
+    path("collections/<int:collection_id>/models/", views.collection_models, name="collection-models"),
+    path("collections/<int:collection_id>/models/train/", views.collection_train, name="collection-train"),
+    path("collections/<int:collection_id>/review/", views.collection_review, name="collection-review"),
+    path(
+        "collections/<int:collection_id>/learning/",
+        views.collection_learning_settings,
+        name="collection-learning-settings",
+    ),
 ]

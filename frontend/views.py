@@ -9,16 +9,16 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import numpy as np
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -30,13 +30,24 @@ from PIL import Image as PILImage
 
 from annotations import selectors
 from annotations.geometry import mask_decode
-from annotations.models import Annotation, Image, Region, RegionKind, Role, Split, Verdict
+from annotations.models import Annotation, Collection, Image, Region, RegionKind, Role, Split, Verdict
 from annotations.services.ingest import ALLOWED_FORMATS, image_to_8bit, images_store, uploads_inspect
 from annotations.services.projects import project_create
-from frontend.forms import ImageFilterForm, ProjectCreateForm
-from inference.selectors import collection_latest_jobs
+from frontend.forms import ImageFilterForm, LearningSettingsForm, ProjectCreateForm, TrainForm
+from inference.models import FalsePositiveReason, ModelVersion, ModelVersionStatus, Review
+from inference.selectors import (
+    active_model_version,
+    collection_latest_jobs,
+    model_version_list,
+    prediction_list,
+    review_list,
+)
+from inference.services.reviews import learning_settings, learning_settings_update
+from inference.services.versions import NothingToTrainOn, training_start
 
 GRID_PAGE_SIZE = 60
+# The grid's selection and bulk actions (frontend/src/gallery.ts); without it the grid only browses.
+GALLERY_BUNDLE = "frontend/dist/gallery.js"
 # Larger originals are shown downscaled; the label overlays scale with them (SVG viewBox, CSS size).
 DISPLAY_MAX_SIDE = 4096
 # Originals a browser shows as they are; everything else (16-bit, TIFF, BMP, CMYK...) is rendered to PNG.
@@ -148,10 +159,28 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "frontend/project_detail.html", context)
 
 
-def _filter_query(filters: dict) -> str:
-    """The grid's filters as a query string, for links that keep them."""
-    names = {"split": "split", "verdict": "verdict", "defect_type_id": "defect_type"}
-    return urlencode({names[key]: value for key, value in filters.items() if value not in (None, "")})
+def _grid_images(
+    request: HttpRequest, collection: Collection, form: ImageFilterForm, version: ModelVersion | None
+) -> QuerySet[Image]:
+    """The collection's images as the grid's filters and order pick them, scored by `version`."""
+    return selectors.image_list(
+        user=request.user,
+        collection_id=collection.pk,
+        model_version_id=version.pk if version else None,
+        order=form.ordering(),
+        **form.filters(),
+    )
+
+
+def _neighbours(request: HttpRequest, image: Image, form: ImageFilterForm) -> tuple[int | None, int | None]:
+    """The images before and after this one in the grid, with the grid's filters and order."""
+    version = active_model_version(collection_id=image.collection_id)
+    order = form.ordering()
+    cursor = selectors.image_cursor(
+        image_id=image.pk, order=order, model_version_id=version.pk if version else None
+    )
+    images = _grid_images(request, image.collection, form, version)
+    return selectors.image_neighbours(images, order=order, cursor=cursor)
 
 
 def _thumbnail_size(image: Image, box: int) -> tuple[int, int]:
@@ -165,35 +194,42 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
     collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
     defect_types = selectors.defect_type_list(user=request.user, collection_id=collection.pk)
     form = ImageFilterForm(request.GET or None, defect_types=defect_types)
-    filters = form.filters()
-    after, before = form.cursor()
+    version = active_model_version(collection_id=collection.pk)
+    order = form.ordering()
+    version_id = version.pk if version else None
+    after, before = (
+        selectors.image_cursor(image_id=image_id, order=order, model_version_id=version_id)
+        for image_id in form.cursor()
+    )
     everything = selectors.image_list(user=request.user, collection_id=collection.pk)
-    images = selectors.image_list(user=request.user, collection_id=collection.pk, **filters)
-
-    # Keyset pages on the id: every page costs the same, however deep, on any number of images.
-    if before is not None:
-        page = list(images.filter(pk__lt=before).order_by("-pk")[: GRID_PAGE_SIZE + 1])
-        has_previous = len(page) > GRID_PAGE_SIZE
-        page = page[:GRID_PAGE_SIZE][::-1]
-        has_next = bool(page) and images.filter(pk__gt=page[-1].pk).exists()
-    else:
-        page = images.order_by("pk")
-        if after is not None:
-            page = page.filter(pk__gt=after)
-        page = list(page[: GRID_PAGE_SIZE + 1])
-        has_next = len(page) > GRID_PAGE_SIZE
-        page = page[:GRID_PAGE_SIZE]
-        has_previous = bool(page) and after is not None and images.filter(pk__lt=page[0].pk).exists()
+    images = _grid_images(request, collection, form, version)
+    grid = selectors.image_page(images, order=order, after=after, before=before, size=GRID_PAGE_SIZE)
+    page = grid.images
+    ids = [image.pk for image in page]
 
     colors = {d.pk: (d, safe_color(d.color)) for d in defect_types}
     region_types: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     region_counts: dict[int, int] = defaultdict(int)
-    for image_id, defect_type_id in Region.objects.filter(
-        annotation__image_id__in=[image.pk for image in page]
-    ).values_list("annotation__image_id", "defect_type_id"):
+    for image_id, defect_type_id in Region.objects.filter(annotation__image_id__in=ids).values_list(
+        "annotation__image_id", "defect_type_id"
+    ):
         region_counts[image_id] += 1
         if defect_type_id in colors:
             region_types[image_id][defect_type_id] += 1
+    predictions: dict[int, dict[str, Any]] = {}
+    if version is not None:
+        predictions = {
+            row["image_id"]: row
+            for row in prediction_list(user=request.user, model_version_id=version.pk)
+            .filter(image_id__in=ids)
+            .values("image_id", "normalized_score", "is_defective")
+        }
+    # Newest first, so the first review of an image is its last decision.
+    reviews: dict[int, Review] = {}
+    for review in review_list(user=request.user, collection_id=collection.pk).filter(
+        prediction__image_id__in=ids
+    ):
+        reviews.setdefault(review.prediction.image_id, review)
     thumb_box = settings.LOUPE_THUMBNAIL_SIZE
     tiles = [
         {
@@ -202,6 +238,8 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
             "defect_types": [colors[pk] for pk in region_types[image.pk]],
             "region_count": region_counts[image.pk],
             "thumb_size": _thumbnail_size(image, thumb_box),
+            "prediction": predictions.get(image.pk),
+            "review": reviews.get(image.pk),
         }
         for image in page
     ]
@@ -211,8 +249,8 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
         **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
         **{f"verdict_{value}": Count("id", filter=Q(annotation__verdict=value)) for value in Verdict.values},
     )
-    filtered = any(value is not None for value in filters.values())
-    query = _filter_query(filters)
+    query = form.query()
+    filtered = bool(query)
     context = {
         "collection": collection,
         "project": collection.project,
@@ -225,9 +263,11 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
         "matching": images.count() if filtered else summary["total"],
         "filtered": filtered,
         "filter_query": query,
-        "next_query": f"{query}&after={page[-1].pk}".lstrip("&") if has_next else "",
-        "previous_query": f"{query}&before={page[0].pk}".lstrip("&") if has_previous else "",
+        "next_query": f"{query}&after={page[-1].pk}".lstrip("&") if grid.has_next else "",
+        "previous_query": f"{query}&before={page[0].pk}".lstrip("&") if grid.has_previous else "",
         "jobs": collection_latest_jobs(collection_id=collection.pk),
+        "version": version,
+        "gallery_built": finders.find(GALLERY_BUNDLE) is not None,
     }
     return render(request, "frontend/collection_detail.html", context)
 
@@ -281,12 +321,9 @@ def image_detail(request: HttpRequest, image_id: int) -> HttpResponse:
     image = _image_or_404(request, image_id)
     collection = image.collection
     defect_types = selectors.defect_type_list(user=request.user, collection_id=collection.pk)
-    # Previous and next follow the grid's filters when the grid linked here with them.
+    # Previous and next follow the grid's filters and order when the grid linked here with them.
     form = ImageFilterForm(request.GET or None, defect_types=defect_types)
-    filters = form.filters()
-    images = selectors.image_list(user=request.user, collection_id=collection.pk, **filters)
-    previous_id = images.filter(pk__lt=image.pk).order_by("-pk").values_list("pk", flat=True).first()
-    next_id = images.filter(pk__gt=image.pk).order_by("pk").values_list("pk", flat=True).first()
+    previous_id, next_id = _neighbours(request, image, form)
 
     annotation = Annotation.objects.filter(image=image).first()
     regions = list(annotation.regions.select_related("defect_type")) if annotation else []
@@ -320,7 +357,7 @@ def image_detail(request: HttpRequest, image_id: int) -> HttpResponse:
         "metadata": sorted((image.metadata or {}).items()) if isinstance(image.metadata, dict) else [],
         "previous_id": previous_id,
         "next_id": next_id,
-        "filter_query": _filter_query(filters),
+        "filter_query": form.query(),
     }
     return render(request, "frontend/image_detail.html", context)
 
@@ -435,12 +472,10 @@ def image_annotate(request: HttpRequest, image_id: int) -> HttpResponse:
     image = _image_or_404(request, image_id)
     collection = image.collection
     defect_types = selectors.defect_type_list(user=request.user, collection_id=collection.pk)
-    # Previous and next follow the grid's filters, as on the image page.
-    filters = ImageFilterForm(request.GET or None, defect_types=defect_types).filters()
-    images = selectors.image_list(user=request.user, collection_id=collection.pk, **filters)
-    previous_id = images.filter(pk__lt=image.pk).order_by("-pk").values_list("pk", flat=True).first()
-    next_id = images.filter(pk__gt=image.pk).order_by("pk").values_list("pk", flat=True).first()
-    query = _filter_query(filters)
+    # Previous and next follow the grid's filters and order, as on the image page.
+    form = ImageFilterForm(request.GET or None, defect_types=defect_types)
+    previous_id, next_id = _neighbours(request, image, form)
+    query = form.query()
     role = selectors.user_role(user=request.user, project_id=collection.project_id)
     config = {
         "imageId": image.pk,
@@ -473,6 +508,73 @@ def image_annotate(request: HttpRequest, image_id: int) -> HttpResponse:
     return render(request, "frontend/annotate.html", context)
 
 
+REVIEW_BUNDLE = "frontend/dist/review.js"
+
+
+@login_required
+@require_GET
+def collection_review(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """The review queue of a collection's active model (or `?version=`); the page carries its
+    configuration, the queue itself is frontend/src/review.ts over /api/v1/reviews/."""
+    collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    versions = model_version_list(
+        user=request.user, collection_id=collection.pk, status=ModelVersionStatus.READY
+    )
+    version = active_model_version(collection_id=collection.pk)
+    if request.GET.get("version", "").isdigit():
+        version = get_object_or_404(versions, pk=int(request.GET["version"]))
+    can_review = selectors.user_has_role(
+        user=request.user, project_id=collection.project_id, minimum=Role.REVIEWER
+    )
+    config = {
+        "modelVersion": version.pk if version else None,
+        "collectionUrl": reverse("collection-detail", args=[collection.pk]),
+        "canReview": can_review,
+        "threshold": (version.pixel_threshold if version.pixel_threshold is not None else version.threshold)
+        if version
+        else None,
+        "reasons": FalsePositiveReason.choices,
+    }
+    learning = learning_settings(collection_id=collection.pk)
+    context = {
+        "collection": collection,
+        "project": collection.project,
+        "version": version,
+        "versions": versions.order_by("-id"),
+        "settings_form": LearningSettingsForm(
+            initial={
+                "review_strategy": learning.review_strategy,
+                "retrain_after_reviews": learning.retrain_after_reviews,
+                "algorithm": learning.algorithm,
+            }
+        ),
+        "can_manage": selectors.user_has_role(
+            user=request.user, project_id=collection.project_id, minimum=Role.MANAGER
+        ),
+        "config": config,
+        "can_review": can_review,
+        "bundle_built": finders.find(REVIEW_BUNDLE) is not None,
+    }
+    return render(request, "frontend/review.html", context)
+
+
+@login_required
+@require_POST
+def collection_learning_settings(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Managers set the review queue's order and when to retrain."""
+    collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    if not selectors.user_has_role(user=request.user, project_id=collection.project_id, minimum=Role.MANAGER):
+        messages.error(request, "Only managers can change how a collection learns.")
+    else:
+        form = LearningSettingsForm(request.POST)
+        if form.is_valid():
+            learning_settings_update(collection_id=collection.pk, **form.cleaned_data)
+            messages.success(request, "Settings saved; the queue is in its new order.")
+        else:
+            messages.error(request, f"Settings not saved: {form.errors.as_text()}")
+    return redirect("collection-review", collection_id=collection.pk)
+
+
 @login_required
 @require_POST
 def collection_upload(request: HttpRequest, collection_id: int) -> HttpResponse:
@@ -498,3 +600,88 @@ def collection_upload(request: HttpRequest, collection_id: int) -> HttpResponse:
             text += f"; {already} {'was' if already == 1 else 'were'} already in the collection"
         messages.success(request, text + ".")
     return redirect("collection-detail", collection_id=collection.pk)
+
+
+# --- the models page (its charts are frontend/src/models.ts) ---------------------------------------
+
+MODELS_BUNDLE = "frontend/dist/models.js"
+STORED_METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max", "at_threshold")
+
+
+def _version_config(version: ModelVersion) -> dict[str, Any]:
+    """What the models page's script needs of a ready version."""
+    return {
+        "id": version.pk,
+        "name": f"model {version.pk} ({version.algorithm})",
+        "parent": version.parent_id,
+        "threshold": version.threshold,
+        "promoted": version.promoted_at is not None,
+        "metrics": {key: version.metrics[key] for key in STORED_METRICS if key in version.metrics},
+        "fitSeconds": version.fit_seconds,
+        "peakMemoryBytes": version.peak_memory_bytes,
+        "scoresUrl": reverse("model-version-scores", args=[version.pk]),
+        "thresholdUrl": reverse("model-version-threshold", args=[version.pk]),
+        "promoteUrl": reverse("model-version-promote", args=[version.pk]),
+    }
+
+
+@login_required
+@require_GET
+def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """A collection's model versions; for one of them the curves, score histograms and confusion
+    matrix at a threshold, and two of them compared. Managers also save the threshold, promote and
+    train (the API and `collection_train` check the role again)."""
+    collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    versions = (
+        model_version_list(user=request.user, collection_id=collection.pk)
+        .select_related("promoted_by", "threshold_set_by")
+        .order_by("-id")
+    )
+    ready = [version for version in versions if version.status == ModelVersionStatus.READY]
+    active = active_model_version(collection_id=collection.pk)
+    context = {
+        "collection": collection,
+        "project": collection.project,
+        "versions": versions,
+        "ready": ready,
+        "active": active,
+        "can_manage": selectors.user_has_role(
+            user=request.user, project_id=collection.project_id, minimum=Role.MANAGER
+        ),
+        "train_form": TrainForm(),
+        "jobs": collection_latest_jobs(collection_id=collection.pk),
+        "config": {
+            "activeId": active.pk if active else None,
+            "versions": [_version_config(version) for version in ready],
+        },
+        "bundle_built": finders.find(MODELS_BUNDLE) is not None,
+    }
+    return render(request, "frontend/models.html", context)
+
+
+@login_required
+@require_POST
+def collection_train(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Train a new version from the models page's form, its parent the active version; the page then
+    shows the job's progress."""
+    collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    if not selectors.user_has_role(user=request.user, project_id=collection.project_id, minimum=Role.MANAGER):
+        raise PermissionDenied("Only managers can start training.")
+    form = TrainForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            messages.error(request, f"{form.fields[name].label}: {' '.join(errors)}")
+        return redirect("collection-models", collection_id=collection.pk)
+    try:
+        job = training_start(
+            collection=collection,
+            algorithm=form.cleaned_data["algorithm"],
+            parameters={"image_size": form.cleaned_data["image_size"]},
+            parent=active_model_version(collection_id=collection.pk),
+            created_by=request.user,
+        )
+    except NothingToTrainOn as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Training model {job.model_version_id} is queued; its progress is below.")
+    return redirect("collection-models", collection_id=collection.pk)

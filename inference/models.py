@@ -33,10 +33,18 @@ class ModelVersion(models.Model):
     # The frozen data snapshot: [[image id, annotation version], ...] of the training images, and the
     # test images the metrics and threshold come from. Annotation version v is AnnotationRevision v.
     train_snapshot = models.JSONField(default=list, blank=True)
+    # [[image id, annotation version, hard normal], ...]: the labeled images the semi-supervised
+    # head learns from (defects outside the test split, and normals reviewed as false alarms).
+    labeled_snapshot = models.JSONField(default=list, blank=True)
     test_snapshot = models.JSONField(default=list, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     threshold = models.FloatField(null=True, blank=True, help_text="Image score threshold, raw units")
     threshold_method = models.CharField(max_length=32, blank=True)
+    # Who last chose the threshold by hand, and when (empty: it is the one training picked).
+    threshold_set_at = models.DateTimeField(null=True, blank=True)
+    threshold_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     pixel_threshold = models.FloatField(null=True, blank=True)
     # ScoreNormalizer of image scores ({low, threshold, high}) and the range heatmaps are scaled to.
     normalizer = models.JSONField(default=dict, blank=True)
@@ -133,6 +141,10 @@ class Prediction(models.Model):
     nearest_normal = models.ForeignKey(
         Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The heatmap pooled to a small grid: near-duplicates (to the review queue) have near descriptors.
+    descriptor = models.JSONField(default=list, blank=True)
+    # Place in the review queue under the collection's strategy (null: after the ranked ones).
+    review_rank = models.PositiveIntegerField(null=True, blank=True)
     # The review queue's claim: a reviewer holds the item until then, so no one else is handed it.
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -189,3 +201,29 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} on {self.prediction} by {self.reviewer}"
+
+
+class ReviewStrategy(models.TextChoices):
+    """How the review queue orders what nobody has decided on yet (inference.ml.active)."""
+
+    ACTIVE = "active", "Most informative first"
+    UNCERTAINTY = "uncertainty", "Closest to the threshold first"
+    HIGHEST = "highest", "Highest score first"
+    RANDOM = "random", "Random order"
+
+
+class LearningSettings(models.Model):
+    """How a collection learns from its reviews."""
+
+    collection = models.OneToOneField(Collection, on_delete=models.CASCADE, related_name="learning_settings")
+    review_strategy = models.CharField(
+        max_length=16, choices=ReviewStrategy.choices, default=ReviewStrategy.ACTIVE
+    )
+    retrain_after_reviews = models.PositiveIntegerField(
+        default=0, help_text="Train a new version after this many new decisions (0: only on demand)"
+    )
+    algorithm = models.CharField(max_length=32, default="patchcore_ss")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"learning settings of {self.collection}"

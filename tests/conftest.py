@@ -71,3 +71,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[int, str]]:
+    """Jobs are not sent to Celery; the messages that would have been, as (job id, kind)."""
+    from inference.services import jobs
+
+    messages: list[tuple[int, str]] = []
+    monkeypatch.setattr(jobs, "_send", lambda job_id, kind: messages.append((job_id, kind)))
+    return messages

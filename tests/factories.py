@@ -62,4 +62,3 @@ def team(name: str = "Team") -> Team:
         annotator=members[Role.ANNOTATOR],
         viewer=members[Role.VIEWER],
     )
-

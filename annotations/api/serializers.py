@@ -263,6 +263,27 @@ class ImageUpdateInput(serializers.Serializer):
     split = serializers.ChoiceField(choices=Split.choices)
 
 
+class ImageBulkInput(serializers.Serializer):
+    images = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_empty=False,
+        max_length=1000,
+        help_text="Ids of images of one project",
+    )
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
+    split = serializers.ChoiceField(choices=Split.choices, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "verdict" not in attrs and "split" not in attrs:
+            raise serializers.ValidationError("say what to change: `verdict`, `split` or both")
+        return attrs
+
+
+class ImageBulkOutput(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="Images that were changed")
+    unchanged = serializers.IntegerField(help_text="Images that already were as asked")
+
+
 # --- annotations --------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -25,6 +25,7 @@ from annotations.api.pagination import RevisionCursorPagination
 from annotations.api.permissions import ProjectRole, role_require
 from annotations.models import Annotation, Image, RevisionReason, Role
 from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
+from annotations.services.bulk import images_bulk_update
 from annotations.services.ingest import (
     EXTENSIONS,
     image_delete,
@@ -365,6 +366,30 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return self.output(
             image_update(image=image, split=self.input(s.ImageUpdateInput, partial=False)["split"])
         )
+
+    @extend_schema(request=s.ImageBulkInput, responses={200: s.ImageBulkOutput, 400: BAD_REQUEST})
+    @action(detail=False, methods=["post"], output_serializer=s.ImageBulkOutput)
+    def bulk(self, request: Request) -> Response:
+        """Set the verdict and/or the split of many images of one project (annotators and above).
+        All or nothing: one image that does not exist for you and nothing changes. Every verdict
+        change is a revision ("bulk change"); images already as asked are counted as unchanged."""
+        data = self.input(s.ImageBulkInput)
+        ids = sorted(set(data["images"]))
+        projects = dict(self.get_queryset().filter(pk__in=ids).values_list("pk", "collection__project_id"))
+        if len(projects) < len(ids):
+            raise NotFound()
+        if len(set(projects.values())) > 1:
+            raise ValidationError({"images": ["the images belong to several projects: send one at a time"]})
+        role_require(
+            user=request.user,
+            project_id=projects[ids[0]],
+            minimum=Role.ANNOTATOR,
+            doing="changing images",
+        )
+        result = images_bulk_update(
+            image_ids=ids, author=request.user, verdict=data.get("verdict"), split=data.get("split")
+        )
+        return self.output(result)
 
     def destroy(self, request: Request, pk: str) -> Response:
         image_delete(image=self.get_object())

@@ -1,5 +1,5 @@
-// The REST API calls of the annotator: read an image's labels, and write them only on top of the
-// version they were read at (If-Match), so that nobody's labels are overwritten unseen.
+// REST API calls. The annotator reads an image's labels and writes them only on top of the version
+// they were read at (If-Match), so that nobody's labels are overwritten unseen.
 import type { AnnotationOut, LabelState } from "./types";
 
 /** Someone saved a newer version: nothing was written. */
@@ -63,10 +63,25 @@ async function failure(response: Response): Promise<ApiError> {
   return new ApiError(text || `the server answered ${response.status}`, response.status);
 }
 
-export async function getAnnotation(url: string): Promise<AnnotationOut> {
+export async function getJson<T>(url: string): Promise<T> {
   const response = await send(url, { headers: { Accept: "application/json" }, cache: "no-store" });
   if (!response.ok) throw await failure(response);
-  return (await response.json()) as AnnotationOut;
+  return (await response.json()) as T;
+}
+
+export function getAnnotation(url: string): Promise<AnnotationOut> {
+  return getJson<AnnotationOut>(url);
+}
+
+/** POST a JSON body (with the CSRF token); the answer's JSON. */
+export async function postJson<T>(url: string, data: unknown): Promise<T> {
+  const response = await send(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(data),
+  });
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as T;
 }
 
 const round = (value: number): number => Math.round(value * 100) / 100;

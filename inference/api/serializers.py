@@ -18,7 +18,8 @@ from inference.models import (
     Review,
 )
 
-ALGORITHMS = ("patchcore", "padim")  # inference.ml.algorithms.ALGORITHMS, without importing torch here
+# inference.ml.algorithms.ALGORITHMS, without importing torch in the web process
+ALGORITHMS = ("patchcore", "padim", "patchcore_ss")
 
 
 class JobOutput(serializers.ModelSerializer):
@@ -200,6 +201,7 @@ class OverlayQuery(serializers.Serializer):
 class ReviewOutput(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True, allow_null=True)
     image = serializers.IntegerField(source="prediction.image_id", read_only=True)
+    image_name = serializers.CharField(source="prediction.image", read_only=True)
     model_version = serializers.IntegerField(source="prediction.model_version_id", read_only=True)
     annotation_version = serializers.IntegerField(source="revision.version", read_only=True, allow_null=True)
 
@@ -209,6 +211,7 @@ class ReviewOutput(serializers.ModelSerializer):
             "id",
             "prediction",
             "image",
+            "image_name",
             "model_version",
             "reviewer",
             "decision",
@@ -231,7 +234,9 @@ class ReviewCreateInput(serializers.Serializer):
 
     prediction = ScopedPrimaryKeyRelatedField(selectors.prediction_list, Prediction)
     decision = serializers.ChoiceField(choices=Decision.choices)
-    reason = serializers.ChoiceField(choices=FalsePositiveReason.choices, required=False, default="")
+    reason = serializers.ChoiceField(
+        choices=FalsePositiveReason.choices, required=False, default="", allow_blank=True
+    )
     comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
     version = serializers.IntegerField(min_value=0)
     regions = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)

@@ -202,8 +202,6 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         except VersionNotReady as error:
             raise ValidationError({"detail": str(error)}) from None
         return self.output(version)
-        except VersionNotReady as error:
-            raise ValidationError({"detail": str(error)}) from None
 
     @extend_schema(request=None, responses={200: s.ModelVersionOutput, 400: BAD_REQUEST})
     @action(detail=True, methods=["post"])
@@ -211,9 +209,10 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         """Make this ready version the collection's production model."""
         version = self.get_object()
         try:
-            return self.output(model_version_promote(version=version, by=request.user))
+            version = model_version_promote(version=version, by=request.user)
         except VersionNotReady as error:
             raise ValidationError({"detail": str(error)}) from None
+        return self.output(version)
 
 
 @extend_schema_view(list=extend_schema(parameters=[s.PredictionFilter]))

@@ -23,6 +23,16 @@ DIVERSE_POOL = 2000
 """The most informative images re-ranked for diversity (the greedy step is quadratic in it)."""
 
 
+def map_descriptor(anomaly_map: ArrayLike, low: float, high: float, side: int = 8) -> NDArray[np.float32]:
+    """An image's anomaly map pooled to ``side × side`` cells and scaled to 0..1 by ``low``..``high``:
+    where and how strongly the model objects, a cheap descriptor for telling near-duplicates apart."""
+    values = np.clip((np.asarray(anomaly_map, np.float64) - low) / max(high - low, 1e-12), 0.0, 1.0)
+    rows = np.array_split(np.arange(values.shape[0]), side)
+    cols = np.array_split(np.arange(values.shape[1]), side)
+    pooled = [[values[np.ix_(r, c)].mean() if r.size and c.size else 0.0 for c in cols] for r in rows]
+    return np.asarray(pooled, np.float32).ravel()
+
+
 def informativeness(
     scores: ArrayLike, labels: ArrayLike | None = None, novelty: ArrayLike | None = None
 ) -> NDArray[np.float64]:

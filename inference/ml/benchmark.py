@@ -237,9 +237,8 @@ def tqdm_progress(enabled: bool = True) -> Iterator[ProgressCallback | None]:
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(
-                total=total, desc=stage, unit="img" if stage != "coreset" else "pt", leave=False
-            )
+            unit = {"coreset": "pt", "head": "step"}.get(stage, "img")
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=False)
         bar.update(done - bar.n)
 
     try:

@@ -24,7 +24,9 @@ from scipy import ndimage
 from annotations.geometry import mask_decode
 from annotations.models import AnnotationRevision, Image, RegionKind, Verdict
 from inference.ml import metrics
-from inference.ml.algorithms import AnomalyDetector, get_algorithm, load_algorithm
+from inference.ml.active import map_descriptor
+from inference.ml.algorithms import AnomalyDetector, LabeledImage, get_algorithm, load_algorithm
+from inference.ml.algorithms.semisupervised import SemiSupervisedPatchCore
 from inference.ml.thresholds import (
     ScoreNormalizer,
     defect_regions,
@@ -34,7 +36,9 @@ from inference.ml.thresholds import (
 from inference.models import JobKind, ModelVersion, ModelVersionStatus, Prediction
 from inference.services.heatmaps import heatmap_key, heatmap_png
 from inference.services.jobs import JobContext, JobError, job_create
+from inference.services.reviews import review_ranks_update
 from inference.services.versions import ARTIFACT_FILES, artifact_delete, snapshot, test_image_list
+from inference.services.weak_labels import labeled_image
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,33 @@ def _truth_at(snapshot_rows: list[list[int]]) -> dict[int, tuple[int | None, NDA
             masks = [mask_decode(r["geometry"]) for r in regions if r["kind"] == RegionKind.MASK]
             truth[image_id] = (1, np.logical_or.reduce(masks) if masks else None)
     return truth
+
+
+def _labeled_images(snapshot_rows: list[list[Any]]) -> tuple[list[LabeledImage], list[Image]]:
+    """The labeled snapshot as the learning core's weak labels (pictures read now), and the hard
+    normals' images (what an algorithm without a head learns as plain normals)."""
+    hard = {image_id for image_id, _, hard_normal in snapshot_rows if hard_normal}
+    wanted = {(image_id, version) for image_id, version, _ in snapshot_rows}
+    revisions = AnnotationRevision.objects.filter(
+        annotation__image_id__in=[image_id for image_id, _ in wanted]
+    ).values_list("annotation__image_id", "version", "verdict", "regions")
+    at_snapshot = {
+        image_id: (verdict, regions)
+        for image_id, version, verdict, regions in revisions
+        if (image_id, version) in wanted
+    }
+    images = _images_in_order([image_id for image_id, _, _ in snapshot_rows])
+    labels = []
+    for image in images:
+        if image.pk not in at_snapshot:
+            continue
+        verdict, regions = at_snapshot[image.pk]
+        label = labeled_image(
+            image=StoredImages([image])[0], verdict=verdict, regions=regions, hard_normal=image.pk in hard
+        )
+        if label is not None:
+            labels.append(label)
+    return labels, [image for image in images if image.pk in hard]
 
 
 def evaluation_metrics(
@@ -254,6 +285,7 @@ def _predictions_write(
                 heatmap_low=low,
                 heatmap_high=high,
                 regions=_regions(maps[i], version.pixel_threshold),
+                descriptor=[round(float(v), 4) for v in map_descriptor(maps[i], low, high)],
                 nearest_normal_id=train_ids[near] if near is not None else None,
             )
         )
@@ -270,6 +302,7 @@ def _predictions_write(
             "heatmap_high",
             "regions",
             "nearest_normal",
+            "descriptor",
         ],
     )
 
@@ -296,8 +329,19 @@ def train_execute(context: JobContext) -> None:
     params = {k: v for k, v in version.parameters.items() if k != "backbone"}
     params["backbone"] = version.backbone
     detector = get_algorithm(version.algorithm, device=settings.LOUPE_ML_DEVICE, **params)
-    context.progress(0.02, f"fitting {version.algorithm} on {len(train_images)} images")
-    report = detector.fit(StoredImages(train_images), progress=_callback(context, 0.02, 0.58, "fit"))
+    labeled, hard_normals = _labeled_images(version.labeled_snapshot)
+    fit_progress = _callback(context, 0.02, 0.58, "fit")
+    if isinstance(detector, SemiSupervisedPatchCore):
+        context.progress(
+            0.02, f"fitting {version.algorithm} on {len(train_images)} images and {len(labeled)} labeled"
+        )
+        report = detector.fit(StoredImages(train_images), labeled=labeled, progress=fit_progress)
+    else:
+        # Without a head, a false alarm a reviewer rejected is one more normal image to learn.
+        train_images += [image for image in hard_normals if image.pk not in set(train_ids)]
+        context.progress(0.02, f"fitting {version.algorithm} on {len(train_images)} images")
+        report = detector.fit(StoredImages(train_images), progress=fit_progress)
+    train_ids = [image.pk for image in train_images]
 
     test_ids = [pk for pk, _ in version.test_snapshot]
     test_images = _images_in_order(test_ids)
@@ -350,6 +394,16 @@ def train_execute(context: JobContext) -> None:
             {"model_version": version.pk, "metrics": version.metrics, "threshold": threshold},
             message=f"trained model {version.pk}",
         )
+        parent = version.parent
+        if parent is not None and parent.status == ModelVersionStatus.READY and version.test_snapshot:
+            # The parent on the very images its child was tested on: the comparison before a promotion.
+            job_create(
+                kind=JobKind.EVALUATE,
+                collection=version.collection,
+                model_version=parent,
+                parameters={"test_snapshot": version.test_snapshot, "compare_with": version.pk},
+                created_by=context.job.created_by,
+            )
         if context.job.parameters.get("score_after", True):
             job_create(
                 kind=JobKind.SCORE,
@@ -391,6 +445,7 @@ def score_execute(context: JobContext) -> None:
             )
         context.progress(0.02 + 0.98 * (start + len(batch)) / total, f"scored {start + len(batch)}/{total}")
     with transaction.atomic():
+        review_ranks_update(version=version)
         count = Prediction.objects.filter(model_version=version).count()
         context.complete({"scored": total, "predictions": count}, message=f"scored {total} images")
 
@@ -419,6 +474,12 @@ def evaluate_execute(context: JobContext) -> None:
         threshold=version.threshold,
     )
     result["model_version"] = version.pk
-    result["test_snapshot"] = rows
+    child_id = context.job.parameters.get("compare_with")
     with transaction.atomic():
+        context.hold_check()
+        child = ModelVersion.objects.select_for_update().filter(pk=child_id).first() if child_id else None
+        if child is not None:
+            child.metrics = {**child.metrics, "parent": result}
+            child.save(update_fields=["metrics"])
+        result["test_snapshot"] = rows
         context.complete(result, message=f"evaluated model {version.pk} on {len(images)} images")

@@ -8,16 +8,32 @@ so two reviewers asking at once never get the same prediction; a claim lapses af
 
 from datetime import timedelta
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Abs
 from django.utils import timezone
+from numpy.typing import NDArray
 
 from annotations.models import Annotation, Precision, RegionKind, RevisionReason, Verdict
 from annotations.services.annotations import RegionInput, annotation_update
-from inference.models import Decision, FalsePositiveReason, ModelVersion, Prediction, Review
+from inference.ml.active import DIVERSE_POOL, UNKNOWN, review_order
+from inference.models import (
+    Decision,
+    FalsePositiveReason,
+    Job,
+    JobKind,
+    JobStatus,
+    LearningSettings,
+    ModelVersion,
+    Prediction,
+    Review,
+    ReviewStrategy,
+)
+from inference.selectors import active_model_version
+from inference.services.versions import NothingToTrainOn, training_start
 
 # What each decision makes of the image's verdict; `None` keeps it.
 DECISION_VERDICTS = {
@@ -28,6 +44,11 @@ DECISION_VERDICTS = {
 }
 # How many candidates one claim attempt looks at before asking the database again.
 CLAIM_BATCH = 20
+# The queue is ranked (re-ranked every RERANK_EVERY decisions) down to this depth; novelty is the
+# distance to the RECENT_DECISIONS latest decided images.
+RANKED = DIVERSE_POOL
+RERANK_EVERY = 20
+RECENT_DECISIONS = 1000
 
 
 class ReviewError(Exception):
@@ -47,15 +68,99 @@ def _claim_seconds() -> int:
 
 
 def review_pending(*, version: ModelVersion) -> QuerySet[Prediction]:
-    """The version's predictions nobody has decided on yet, most uncertain first: a label on an
-    image the model is unsure of (score near the threshold) teaches it most."""
+    """The version's predictions nobody has decided on yet, in the queue's order: the ranked ones
+    (see `review_ranks_update`), then the rest closest to the threshold first."""
     reviewed = Review.objects.filter(prediction=OuterRef("pk"))
     return (
         Prediction.objects.filter(model_version=version)
         .exclude(Exists(reviewed))
         .annotate(uncertainty=Abs(F("normalized_score") - 0.5))
-        .order_by("uncertainty", "image_id")
+        .order_by(F("review_rank").asc(nulls_last=True), "uncertainty", "image_id")
     )
+
+
+def learning_settings(*, collection_id: int) -> LearningSettings:
+    """The collection's learning settings (the defaults until someone changes them)."""
+    return LearningSettings.objects.filter(collection_id=collection_id).first() or LearningSettings(
+        collection_id=collection_id
+    )
+
+
+def learning_settings_update(
+    *, collection_id: int, review_strategy: str, retrain_after_reviews: int, algorithm: str
+) -> LearningSettings:
+    """Change how a collection learns; the active model's queue is re-ranked under the new strategy."""
+    row, _ = LearningSettings.objects.update_or_create(
+        collection_id=collection_id,
+        defaults={
+            "review_strategy": ReviewStrategy(review_strategy),
+            "retrain_after_reviews": retrain_after_reviews,
+            "algorithm": algorithm,
+        },
+    )
+    version = active_model_version(collection_id=collection_id)
+    if version is not None:
+        review_ranks_update(version=version)
+    return row
+
+
+HUMAN_LABELS = {Verdict.NORMAL: 0, Verdict.DEFECTIVE: 1}
+
+
+def _novelty(descriptors: NDArray[np.float32], seen: NDArray[np.float32]) -> NDArray[np.float32] | None:
+    """Each pending image's distance to the nearest image already decided on (None before any)."""
+    if not len(seen) or not len(descriptors):
+        return None
+    out = np.empty(len(descriptors), np.float32)
+    seen_norms = (seen**2).sum(axis=1)
+    for start in range(0, len(descriptors), 4096):
+        chunk = descriptors[start : start + 4096]
+        squared = (chunk**2).sum(axis=1)[:, None] - 2 * chunk @ seen.T + seen_norms[None, :]
+        out[start : start + 4096] = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+    return out
+
+
+def review_ranks_update(*, version: ModelVersion) -> int:
+    """Rank the version's pending predictions under the collection's review strategy
+    (`inference.ml.active`); the first `RANKED` get a place, the rest follow by uncertainty.
+
+    Returns:
+        How many got a rank.
+    """
+    strategy = learning_settings(collection_id=version.collection_id).review_strategy
+    pending = list(
+        review_pending(version=version).values_list(
+            "pk", "normalized_score", "descriptor", "image__annotation__verdict"
+        )
+    )
+    Prediction.objects.filter(model_version=version, review_rank__isnull=False).update(review_rank=None)
+    if not pending:
+        return 0
+    ids = [row[0] for row in pending]
+    scores = np.array([row[1] for row in pending], np.float64)
+    labels = np.array([HUMAN_LABELS.get(row[3], UNKNOWN) for row in pending])
+    widths = {len(row[2]) for row in pending}
+    descriptors = None
+    novelty = None
+    if len(widths) == 1 and widths != {0}:
+        descriptors = np.array([row[2] for row in pending], np.float32)
+        seen = [
+            d
+            for d in Prediction.objects.filter(model_version=version, reviews__isnull=False)
+            .order_by("-pk")
+            .values_list("descriptor", flat=True)[:RECENT_DECISIONS]
+            if len(d) in widths
+        ]
+        novelty = _novelty(descriptors, np.array(seen, np.float32).reshape(len(seen), descriptors.shape[1]))
+    order = review_order(
+        strategy, scores, labels=labels, novelty=novelty, embeddings=descriptors, seed=version.pk
+    )[:RANKED]
+    Prediction.objects.bulk_update(
+        [Prediction(pk=ids[index], review_rank=rank) for rank, index in enumerate(order)],
+        ["review_rank"],
+        batch_size=500,
+    )
+    return len(order)
 
 
 def review_claim_next(*, version: ModelVersion, reviewer: AbstractBaseUser) -> Prediction | None:
@@ -163,4 +268,36 @@ def review_submit(
         revision=annotation.revisions.get(version=annotation.version),
     )
     Prediction.objects.filter(pk=prediction.pk).update(claimed_by=None, claimed_until=None)
+    if Review.objects.filter(prediction__model_version=prediction.model_version).count() % RERANK_EVERY == 0:
+        review_ranks_update(version=prediction.model_version)
+    retraining_start_if_due(version=prediction.model_version, started_by=reviewer)
     return review
+
+
+def retraining_start_if_due(*, version: ModelVersion, started_by: AbstractBaseUser | None) -> Job | None:
+    """Train the next version when the collection's setting says enough decisions came in since its
+    newest version, unless a training is already on its way. The new version's parent is `version`."""
+    collection = version.collection
+    settings_row = learning_settings(collection_id=collection.pk)
+    if not settings_row.retrain_after_reviews:
+        return None
+    newest = ModelVersion.objects.filter(collection=collection).order_by("-created_at").first()
+    decisions = Review.objects.filter(prediction__model_version__collection=collection)
+    if newest is not None:
+        decisions = decisions.filter(created_at__gt=newest.created_at)
+    busy = Job.objects.filter(
+        collection=collection, kind=JobKind.TRAIN, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    )
+    if decisions.count() < settings_row.retrain_after_reviews or busy.exists():
+        return None
+    try:
+        return training_start(
+            collection=collection,
+            algorithm=settings_row.algorithm,
+            # The parent's parameters where they mean the same thing, else the algorithm's defaults.
+            parameters=dict(version.parameters) if version.algorithm == settings_row.algorithm else {},
+            parent=version,
+            created_by=started_by,
+        )
+    except NothingToTrainOn:
+        return None

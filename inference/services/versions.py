@@ -8,13 +8,20 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from annotations.models import Collection, Image, Split, Verdict
-from inference.models import Job, JobKind, ModelVersion, ModelVersionStatus
+from inference.ml.thresholds import ScoreNormalizer
+from inference.models import Decision, Job, JobKind, ModelVersion, ModelVersionStatus, Prediction, Review
 
 ARTIFACT_FILES = ("model.safetensors", "model.json")
 DEFAULT_BACKBONE = "efficientnet_lite0"
+
+
+class VersionNotReady(Exception):
+    def __init__(self, version: ModelVersion, doing: str) -> None:
+        super().__init__(f"model {version.pk} is {version.status}; only a ready model can be {doing}")
 
 
 class NothingToTrainOn(Exception):
@@ -42,6 +49,22 @@ def training_image_list(*, collection: Collection) -> QuerySet[Image]:
             collection=collection,
             split=Split.TRAIN,
             annotation__verdict__in=[Verdict.NORMAL, Verdict.UNLABELED],
+        )
+        .select_related("annotation")
+        .order_by("id")
+    )
+
+
+def labeled_image_list(*, collection: Collection) -> QuerySet[Image]:
+    """What the semi-supervised head learns from, outside the test split (kept for evaluation):
+    images labeled defective, and normal images a reviewer called a false alarm (`hard_normal`)."""
+    false_alarm = Review.objects.filter(prediction__image=OuterRef("pk"), decision=Decision.FALSE_POSITIVE)
+    return (
+        Image.objects.filter(collection=collection)
+        .exclude(split=Split.TEST)
+        .annotate(hard_normal=Exists(false_alarm))
+        .filter(
+            Q(annotation__verdict=Verdict.DEFECTIVE) | Q(annotation__verdict=Verdict.NORMAL, hard_normal=True)
         )
         .select_related("annotation")
         .order_by("id")
@@ -84,6 +107,10 @@ def training_start(
     if not train:
         raise NothingToTrainOn(collection)
     parameters = dict(parameters or {})
+    labeled = [
+        [image.pk, image.annotation.version, image.hard_normal]
+        for image in labeled_image_list(collection=collection)
+    ]
     version = ModelVersion.objects.create(
         collection=collection,
         algorithm=algorithm,
@@ -91,6 +118,7 @@ def training_start(
         parameters=parameters,
         parent=parent,
         train_snapshot=train,
+        labeled_snapshot=labeled,
         test_snapshot=snapshot(test_image_list(collection=collection)),
         created_by=created_by if created_by is not None and created_by.is_authenticated else None,
     )
@@ -113,3 +141,51 @@ def model_version_abandon(*, version_id: int) -> None:
     ModelVersion.objects.filter(pk=version_id).update(status=ModelVersionStatus.FAILED)
     if version.artifact_prefix:
         transaction.on_commit(lambda: artifact_delete(prefix=version.artifact_prefix))
+
+
+@transaction.atomic
+def model_version_threshold_set(
+    *, version: ModelVersion, threshold: float, by: AbstractBaseUser | None
+) -> ModelVersion:
+    """Move a ready version's image threshold (raw units) and re-decide all its predictions with it.
+
+    The normalizer keeps its range (widened if the threshold falls outside it), so 0.5 stays the
+    threshold of every normalized score.
+
+    Raises:
+        VersionNotReady: the version is training or failed.
+    """
+    # Locked, so two managers saving at once leave one threshold and predictions that agree with it.
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != ModelVersionStatus.READY:
+        raise VersionNotReady(version, "given a threshold")
+    normalizer = ScoreNormalizer.fit([version.normalizer["low"], version.normalizer["high"]], threshold)
+    predictions = list(Prediction.objects.filter(model_version=version).only("id", "score"))
+    normalized = normalizer([p.score for p in predictions])
+    for prediction, value in zip(predictions, normalized, strict=True):
+        prediction.normalized_score = float(value)
+        prediction.is_defective = prediction.score >= threshold
+    Prediction.objects.bulk_update(predictions, ["normalized_score", "is_defective"], batch_size=500)
+    version.threshold = threshold
+    version.threshold_method = "manual"
+    version.normalizer = normalizer.to_dict()
+    version.threshold_set_at = timezone.now()
+    version.threshold_set_by = by if by is not None and by.is_authenticated else None
+    version.save(
+        update_fields=["threshold", "threshold_method", "normalizer", "threshold_set_at", "threshold_set_by"]
+    )
+    return version
+
+
+def model_version_promote(*, version: ModelVersion, by: AbstractBaseUser | None) -> ModelVersion:
+    """Make a ready version the collection's production model (the most recently promoted one is).
+
+    Raises:
+        VersionNotReady: the version is training or failed.
+    """
+    if version.status != ModelVersionStatus.READY:
+        raise VersionNotReady(version, "promoted")
+    version.promoted_at = timezone.now()
+    version.promoted_by = by if by is not None and by.is_authenticated else None
+    version.save(update_fields=["promoted_at", "promoted_by"])
+    return version

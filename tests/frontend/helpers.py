@@ -1,6 +1,7 @@
 """Building test data for the pages through the real services."""
 
 import io
+import json
 
 import numpy as np
 from PIL import Image as PILImage
@@ -46,3 +47,11 @@ def decode(content: bytes) -> PILImage.Image:
     image = PILImage.open(io.BytesIO(content))
     image.load()
     return image
+
+
+def page_config(response, element_id: str) -> dict:
+    """The JSON configuration a page hands its script in `<script id=element_id>` (json_script)."""
+    html = response.content.decode()
+    marker = f'<script id="{element_id}" type="application/json">'
+    start = html.index(marker) + len(marker)
+    return json.loads(html[start : html.index("</script>", start)])

@@ -1,5 +1,3 @@
-import json
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -7,15 +5,11 @@ from django.urls import reverse
 from annotations.models import Image
 from frontend import views
 from tests.conftest import png_bytes
-from tests.frontend.helpers import add_image
+from tests.frontend.helpers import add_image, page_config
 
 
 def config_of(response) -> dict:
-    html = response.content.decode()
-    start = html.index('<script id="annotator-config" type="application/json">') + len(
-        '<script id="annotator-config" type="application/json">'
-    )
-    return json.loads(html[start : html.index("</script>", start)])
+    return page_config(response, "annotator-config")
 
 
 def test_annotator_page_carries_its_configuration(client, team):

@@ -3,11 +3,14 @@ import re
 import pytest
 from django.urls import reverse
 
-from annotations.models import DefectType
+from annotations.models import Annotation, DefectType
 from annotations.services.annotations import RegionInput
 from annotations.services.projects import defect_type_get_or_create
 from frontend import views
+from inference.models import Prediction
+from inference.services.reviews import review_submit
 from tests.frontend.helpers import add_image, label
+from tests.inference.helpers import scored_version
 
 BOX = {"x": 2.0, "y": 2.0, "width": 5.0, "height": 4.0}
 
@@ -137,13 +140,19 @@ def test_pages_follow_the_id_cursor(client, grid, monkeypatch):
     assert 'rel="next"' not in filtered
 
 
-def test_grid_page_costs_a_fixed_number_of_queries(client, grid, django_assert_max_num_queries):
-    team = grid["team"]
-    client.force_login(team.viewer)
+def test_grid_page_costs_a_fixed_number_of_queries(client, scored, django_assert_max_num_queries):
+    team = scored["team"]
+    client.force_login(team.annotator)
     url = reverse("collection-detail", args=[team.collection.pk])
-    # However many images: session, user, the page's reads, the jobs, and the role for the upload form.
-    with django_assert_max_num_queries(11):
-        client.get(url, {"after": grid["images"]["scratched.png"].pk})
+    # However many images, scores and reviews: session, user, the collection, the active model (two),
+    # the page and whether one comes before it, the defect types, the regions, the scores, the reviews,
+    # the counts, the role for the upload form and selection, the jobs, the defect types of the filter.
+    with django_assert_max_num_queries(15):
+        response = client.get(url, {"after": scored["images"]["first.png"].pk, "order": ""})
+    assert len(tile_names(response.content.decode())) == 4
+    # Ordered by score: also the cursor's score, and the count of the images that have one.
+    with django_assert_max_num_queries(17):
+        client.get(url, {"order": "-score", "after": scored["images"]["scratched.png"].pk})
 
 
 def test_another_teams_collection_is_a_404(client, team, other_team):
@@ -163,3 +172,131 @@ def test_defect_type_name_is_escaped_in_the_grid(client, team):
     html = client.get(reverse("collection-detail", args=[team.collection.pk])).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # legend, filter option, tile
+
+
+def _review(image, reviewer, decision):
+    prediction = Prediction.objects.get(image=image)
+    version = Annotation.objects.get(image=image).version
+    return review_submit(
+        prediction=prediction, reviewer=reviewer, decision=decision, expected_version=version
+    )
+
+
+@pytest.fixture
+def scored(grid):
+    """The grid scored by a model (first.png has no score; dented and unsure tie), with reviews."""
+    team, images = grid["team"], grid["images"]
+    # Raw scores: the normalized score is half of them, with 0.5 at the threshold.
+    raw = {"scratched.png": 1.8, "dented.png": 1.2, "good.png": 0.4, "unsure.png": 1.2}
+    version = scored_version(
+        team.collection, {images[name]: score for name, score in raw.items()}, test=False
+    )
+    _review(images["scratched.png"], team.reviewer, "true_defect")
+    _review(images["good.png"], team.manager, "unsure")
+    _review(images["good.png"], team.reviewer, "false_positive")
+    return {**grid, "version": version}
+
+
+def tile_html(html: str, image) -> str:
+    tile = html[html.index(f'data-image-id="{image.pk}"') :]
+    return tile[: tile.index("</li>")]
+
+
+def test_tiles_show_the_score_and_the_last_review(client, scored):
+    team, images = scored["team"], scored["images"]
+    client.force_login(team.viewer)
+    html = client.get(reverse("collection-detail", args=[team.collection.pk])).content.decode()
+
+    assert f"Scores of model {scored['version'].pk}" in html
+    scratched = tile_html(html, images["scratched.png"])
+    assert 'class="score score-above"' in scratched
+    assert '<span class="score-value">0.90</span>' in scratched and "width: 90%" in scratched
+    assert '<span class="badge review review-true_defect">True Defect</span>' in scratched
+    assert f"by {team.reviewer.username}" in scratched
+    good = tile_html(html, images["good.png"])
+    assert 'class="score score-below"' in good and '<span class="score-value">0.20</span>' in good
+    # The last of its two reviews.
+    assert "review-false_positive" in good and "review-unsure" not in good
+    dented = tile_html(html, images["dented.png"])
+    assert '<span class="badge review">Not reviewed</span>' in dented
+    first = tile_html(html, images["first.png"])
+    assert "score-value" not in first and "Not reviewed" in first
+
+
+def test_without_a_model_there_is_no_score_and_no_score_filter(client, grid):
+    team = grid["team"]
+    client.force_login(team.viewer)
+    url = reverse("collection-detail", args=[team.collection.pk])
+    html = client.get(url).content.decode()
+    assert "score-value" not in html and "Not reviewed" not in html and 'name="score_min"' not in html
+    # A score filter cannot match without scores.
+    html = client.get(url, {"score_min": 0}).content.decode()
+    assert tile_names(html) == []
+    assert "No image matches these filters." in html
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"score_min": 0.5}, ["scratched.png", "dented.png", "unsure.png"]),
+        ({"score_max": 0.5}, ["good.png"]),
+        ({"score_min": 0.5, "score_max": 0.7}, ["dented.png", "unsure.png"]),
+        ({"score_min": 0.5, "verdict": "defective"}, ["scratched.png", "dented.png"]),
+        ({"score_min": 2}, ["first.png", "scratched.png", "dented.png", "good.png", "unsure.png"]),
+        ({"reviewed": "yes"}, ["scratched.png", "good.png"]),
+        ({"reviewed": "no"}, ["first.png", "dented.png", "unsure.png"]),
+        ({"reviewed": "no", "score_min": 0.5}, ["dented.png", "unsure.png"]),
+        # Ties in score go by id, the same way as the score; images without a score are left out.
+        ({"order": "-score"}, ["scratched.png", "unsure.png", "dented.png", "good.png"]),
+        ({"order": "score"}, ["good.png", "dented.png", "unsure.png", "scratched.png"]),
+        ({"order": "score", "split": "test"}, ["dented.png", "unsure.png"]),
+    ],
+)
+def test_score_and_review_filters_and_the_score_order(client, scored, params, expected):
+    team = scored["team"]
+    client.force_login(team.viewer)
+    html = client.get(reverse("collection-detail", args=[team.collection.pk]), params).content.decode()
+    assert tile_names(html) == expected
+    assert f'data-count="matching">{len(expected)} image' in html
+
+
+def test_score_order_pages_on_score_and_id(client, scored, monkeypatch):
+    monkeypatch.setattr(views, "GRID_PAGE_SIZE", 2)
+    team, images = scored["team"], scored["images"]
+    client.force_login(team.viewer)
+    url = reverse("collection-detail", args=[team.collection.pk])
+
+    first = client.get(url, {"order": "-score"}).content.decode()
+    assert tile_names(first) == ["scratched.png", "unsure.png"]
+    assert 'rel="prev"' not in first
+    assert f'href="?order=-score&amp;after={images["unsure.png"].pk}"' in first
+
+    # The cursor is the id; its score is read again, so the tie with dented.png is broken by the id.
+    second = client.get(url, {"order": "-score", "after": images["unsure.png"].pk}).content.decode()
+    assert tile_names(second) == ["dented.png", "good.png"]
+    assert 'rel="next"' not in second
+    assert f'href="?order=-score&amp;before={images["dented.png"].pk}"' in second
+
+    back = client.get(url, {"order": "-score", "before": images["dented.png"].pk}).content.decode()
+    assert tile_names(back) == ["scratched.png", "unsure.png"]
+    assert 'rel="prev"' not in back and 'rel="next"' in back
+
+
+def test_links_keep_filters_and_order_and_the_image_pages_follow_them(client, scored):
+    team, images = scored["team"], scored["images"]
+    client.force_login(team.viewer)
+    params = {"reviewed": "no", "score_min": "0.5", "order": "-score", "bogus": "1"}
+    html = client.get(reverse("collection-detail", args=[team.collection.pk]), params).content.decode()
+    query = "?reviewed=no&amp;score_min=0.5&amp;order=-score"
+    unsure = images["unsure.png"].pk
+    assert f'href="{reverse("image-detail", args=[unsure])}{query}"' in html
+    assert f'href="{reverse("image-annotate", args=[unsure])}{query}"' in html
+
+    # In that order unsure.png comes first, then dented.png (same score, lower id).
+    page = client.get(reverse("image-detail", args=[unsure]), params).content.decode()
+    assert 'rel="prev"' not in page
+    assert f'rel="next" href="{reverse("image-detail", args=[images["dented.png"].pk])}{query}"' in page
+    annotate = client.get(reverse("image-annotate", args=[images["dented.png"].pk]), params)
+    config = annotate.context["config"]
+    assert config["previousUrl"] == reverse("image-annotate", args=[unsure]) + query.replace("&amp;", "&")
+    assert config["nextUrl"] is None

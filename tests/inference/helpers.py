@@ -73,6 +73,26 @@ def synthetic_collection_fill(
     return made
 
 
+def labeled_test_images(collection: Collection, verdicts: list[str], *, seed: int = 100) -> list[Image]:
+    """Generated test-split images labeled with these verdicts, in order ("unlabeled" stays so)."""
+    rng = np.random.default_rng(seed)
+    images = []
+    for index, verdict in enumerate(verdicts):
+        image = _add(collection, normal_texture(rng, 32), f"test-{seed}-{index}.png", Split.TEST)
+        if verdict != Verdict.UNLABELED:
+            annotation_update(
+                annotation_id=image.annotation.pk,
+                expected_version=0,
+                author=None,
+                reason=RevisionReason.IMPORT,
+                verdict=verdict,
+                regions=[],
+            )
+            image.annotation.refresh_from_db()
+        images.append(image)
+    return images
+
+
 def scored_version(
     collection: Collection, scores: dict[Image, float], *, threshold: float = 1.0, test: bool = True
 ) -> ModelVersion:

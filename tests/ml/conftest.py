@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from inference.ml.synthetic import DEFECT_KINDS, add_defect, normal_texture
 
@@ -32,3 +33,26 @@ def small_params() -> Callable[..., dict]:
         return {"image_size": 96, "batch_size": 8, **overrides}
 
     return make
+
+
+@pytest.fixture
+def mvtec_folder(tmp_path, synthetic_category):
+    """The generated category written in the MVTec AD layout."""
+    root = tmp_path / "data" / "texture"
+    (root / "train" / "good").mkdir(parents=True)
+    for i, image in enumerate(synthetic_category["train"][:8]):
+        Image.fromarray(image).save(root / "train" / "good" / f"{i:03}.png")
+    for i, (image, label, mask) in enumerate(
+        zip(
+            synthetic_category["test"], synthetic_category["labels"], synthetic_category["masks"], strict=True
+        )
+    ):
+        kind = "defect" if label else "good"
+        (root / "test" / kind).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / "test" / kind / f"{i:03}.png")
+        if label:
+            (root / "ground_truth" / kind).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(mask.astype(np.uint8) * 255).save(
+                root / "ground_truth" / kind / f"{i:03}_mask.png"
+            )
+    return tmp_path / "data"

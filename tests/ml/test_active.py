@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inference.ml.active import UNKNOWN, informativeness, review_order
+from inference.ml.active import UNKNOWN, informativeness, map_descriptor, review_order
 
 SCORES = np.array([0.1, 0.48, 0.95, 0.55, 0.7])
 
@@ -52,3 +52,12 @@ def test_wrong_inputs_are_refused():
         review_order("smart", SCORES)
     with pytest.raises(ValueError, match="labels has 2 rows"):
         review_order("active", SCORES, labels=[0, 1])
+
+
+def test_a_map_descriptor_pools_where_the_model_objects():
+    anomaly_map = np.zeros((16, 32), np.float32)
+    anomaly_map[:8, 16:] = 4.0  # the top-right quarter, at the top of the range
+
+    descriptor = map_descriptor(anomaly_map, low=0.0, high=4.0, side=2)
+
+    assert descriptor.tolist() == [0.0, 1.0, 0.0, 0.0]

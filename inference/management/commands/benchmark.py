@@ -11,13 +11,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
 from inference.ml.benchmark import run_benchmark
+from inference.ml.fewshot import BENCHMARK_KINDS, few_label_benchmark
 
 
 class Command(BaseCommand):
     help = (
         "Fit on <category>/train/good and evaluate on <category>/test for each MVTec-layout category "
         "under --data; write image/pixel AUROC, AUPRO, F1-max and cost (fit time, images/s, peak memory, "
-        "model size) as JSON."
+        "model size) as JSON. With --few-labels N, N defective test images become (weak) labels and "
+        "unsupervised PatchCore is compared with patchcore_ss trained on each label kind, on the rest."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,6 +38,23 @@ class Command(BaseCommand):
             metavar="NAME=JSON",
             help="any other algorithm parameter, e.g. --param blur_sigma=4 (repeatable)",
         )
+        parser.add_argument(
+            "--few-labels",
+            type=int,
+            metavar="N",
+            help="label N defective test images (seeded choice) and compare PatchCore with patchcore_ss",
+        )
+        parser.add_argument(
+            "--label-kinds",
+            default="mask,box,image",
+            help=f"--few-labels: comma-separated label kinds to compare, of {', '.join(BENCHMARK_KINDS)}",
+        )
+        parser.add_argument("--label-seed", type=int, default=0, help="--few-labels: seed of the choice")
+        parser.add_argument(
+            "--feature-cache",
+            type=Path,
+            help="--few-labels: keep backbone features in this folder for reruns",
+        )
         parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
         parser.add_argument("--json", type=Path, help="write the results here")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -53,19 +72,42 @@ class Command(BaseCommand):
                 params[name] = options[option]
         params.update(params_parse(options["param"]))
         try:
-            results = run_benchmark(
-                options["data"],
-                options["algorithm"],
-                params,
-                categories=options["category"],
-                device=options["device"],
-                show_progress=not options["no_progress"],
-                log=self.stdout.write,
-            )
+            if options["few_labels"] is not None:
+                results = self.few_labels(params, options)
+            else:
+                results = run_benchmark(
+                    options["data"],
+                    options["algorithm"],
+                    params,
+                    categories=options["category"],
+                    device=options["device"],
+                    show_progress=not options["no_progress"],
+                    log=self.stdout.write,
+                )
+                self.stdout.write("mean: " + ", ".join(f"{k} {v:.4f}" for k, v in results["mean"].items()))
         except (FileNotFoundError, ValueError) as error:
             raise CommandError(str(error)) from error
-        self.stdout.write("mean: " + ", ".join(f"{k} {v:.4f}" for k, v in results["mean"].items()))
         if options["json"] is not None:
             options["json"].parent.mkdir(parents=True, exist_ok=True)
             options["json"].write_text(json.dumps(results, indent=2))
             self.stdout.write(f"wrote {options['json']}")
+
+    def few_labels(self, params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        """Run the few-label comparison and print each variant's mean figures."""
+        if options["algorithm"] not in ("patchcore", "patchcore_ss"):
+            raise CommandError("--few-labels compares PatchCore with patchcore_ss; drop --algorithm")
+        results = few_label_benchmark(
+            options["data"],
+            options["few_labels"],
+            [kind.strip() for kind in options["label_kinds"].split(",") if kind.strip()],
+            options["label_seed"],
+            params,
+            categories=options["category"],
+            device=options["device"],
+            cache_dir=options["feature_cache"],
+            show_progress=not options["no_progress"],
+            log=self.stdout.write,
+        )
+        for name, summary in results["mean"].items():
+            self.stdout.write(f"mean {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
+        return results

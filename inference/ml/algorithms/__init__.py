@@ -8,8 +8,11 @@ from typing import Any
 from inference.ml.algorithms.base import AnomalyDetector, FitReport, Predictions, read_model_document
 from inference.ml.algorithms.padim import Padim
 from inference.ml.algorithms.patchcore import PatchCore
+from inference.ml.algorithms.semisupervised import LabeledImage, Scribble, SemiSupervisedPatchCore
 
-_ALGORITHMS: dict[str, type[AnomalyDetector]] = {cls.name: cls for cls in (PatchCore, Padim)}
+_ALGORITHMS: dict[str, type[AnomalyDetector]] = {
+    cls.name: cls for cls in (PatchCore, Padim, SemiSupervisedPatchCore)
+}
 ALGORITHMS = tuple(_ALGORITHMS)
 
 
@@ -17,7 +20,8 @@ def get_algorithm(name: str, device: str = "auto", **params: Any) -> AnomalyDete
     """A new, unfitted algorithm.
 
     Args:
-        name: one of :data:`ALGORITHMS` (``patchcore``, ``padim``).
+        name: one of :data:`ALGORITHMS` (``patchcore``, ``padim``, ``patchcore_ss``: PatchCore that
+            also learns from weak labels, see :class:`SemiSupervisedPatchCore`).
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:N]``.
         **params: fields of the algorithm's parameter class (e.g. ``image_size=320``).
 
@@ -44,4 +48,14 @@ def load_algorithm(directory: str | Path, device: str = "auto") -> AnomalyDetect
     return _ALGORITHMS[name].from_saved(document, Path(directory), device=device)
 
 
-__all__ = ["ALGORITHMS", "AnomalyDetector", "FitReport", "Predictions", "get_algorithm", "load_algorithm"]
+__all__ = [
+    "ALGORITHMS",
+    "AnomalyDetector",
+    "FitReport",
+    "LabeledImage",
+    "Predictions",
+    "Scribble",
+    "SemiSupervisedPatchCore",
+    "get_algorithm",
+    "load_algorithm",
+]

@@ -47,6 +47,14 @@ DETAIL_ROUTES = [
     ),
     ("image", "annotation", "patch", "/images/{image}/annotation/", {"verdict": "normal", "version": 0}),
     ("image", "revisions", "get", "/images/{image}/revisions/", None),
+    # One of theirs among the caller's own: nothing changes, the caller's image neither.
+    (
+        "image",
+        "bulk",
+        "post",
+        "/images/bulk/",
+        {"images": ["{my_image}", "{image}"], "verdict": "defective", "split": "test"},
+    ),
 ]
 
 # (basename, action, method, path, body, field): an id of the other team's in the body of a request

@@ -14,12 +14,7 @@ from inference.services.heatmaps import heatmap_key, heatmap_png
 from tests.annotations.api.helpers import API, results
 from tests.inference.helpers import synthetic_collection_fill
 
-
-@pytest.fixture(autouse=True)
-def sent(monkeypatch):
-    messages = []
-    monkeypatch.setattr(jobs, "_send", lambda job_id, kind: messages.append((job_id, kind)))
-    return messages
+pytestmark = pytest.mark.usefixtures("sent")
 
 
 def scored(team) -> Prediction:

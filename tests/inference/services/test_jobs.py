@@ -22,14 +22,6 @@ from inference.services.versions import NothingToTrainOn, training_start
 from tests.inference.helpers import synthetic_collection_fill
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """Messages sent to Celery, as (job id, kind)."""
-    messages = []
-    monkeypatch.setattr(jobs, "_send", lambda job_id, kind: messages.append((job_id, kind)))
-    return messages
-
-
 def _job(team, **fields) -> Job:
     job = job_create(kind=JobKind.SCORE, collection=team.collection)
     Job.objects.filter(pk=job.pk).update(**fields)

@@ -7,12 +7,13 @@ from django.utils import timezone
 
 from annotations.models import Annotation, RevisionReason, Verdict
 from annotations.services.annotations import RegionInput, StaleAnnotation
-from inference.models import Prediction, Review
+from inference.models import LearningSettings, Prediction, Review
 from inference.services.reviews import (
     ClaimedByOther,
     ReviewError,
     review_claim_next,
     review_pending,
+    review_ranks_update,
     review_release,
     review_submit,
 )
@@ -171,3 +172,39 @@ def test_a_reason_goes_only_with_a_false_positive(team, queue):
         )
 
     assert Annotation.objects.get(image=images[2]).version == 0
+
+
+def test_the_collections_strategy_orders_the_queue(team, queue):
+    version, images = queue
+    LearningSettings.objects.create(collection=team.collection, review_strategy="highest")
+
+    ranked = review_ranks_update(version=version)
+
+    assert ranked == 4
+    assert [p.image_id for p in review_pending(version=version)] == [
+        images[3].pk,
+        images[2].pk,
+        images[1].pk,
+        images[0].pk,
+    ]
+
+
+def test_the_active_queue_does_not_start_with_near_duplicates(team, queue):
+    version, images = queue
+    # Images 1 and 2 are equally uncertain and look alike; image 0 looks different.
+    descriptors = {
+        images[0]: [1.0, 0.0],
+        images[1]: [0.0, 1.0],
+        images[2]: [0.0, 0.99],
+        images[3]: [0.5, 0.5],
+    }
+    for image, descriptor in descriptors.items():
+        Prediction.objects.filter(model_version=version, image=image).update(
+            descriptor=descriptor, normalized_score=0.5 if image in images[1:3] else 0.4
+        )
+
+    review_ranks_update(version=version)
+
+    order = [p.image_id for p in review_pending(version=version)]
+    assert order[0] in (images[1].pk, images[2].pk)
+    assert set(order[1:3]) != {images[1].pk, images[2].pk}  # its twin waits

@@ -123,52 +123,69 @@ class PatchCore(FeatureDetector):
         if len(images) == 0:
             raise ValueError("PatchCore needs at least one normal image to fit")
         started = time.perf_counter()
-        rng = np.random.default_rng(self.params.seed)
-        extractor = self.extractor
+        features, sources = self._patch_features(images, "features", progress)
+        extracted = time.perf_counter()
+        self._build_bank(features, sources, progress)
+        assert self.memory_bank is not None
+        finished = time.perf_counter()
+        return FitReport(
+            n_images=len(images),
+            n_patches=len(features),
+            seconds=finished - started,
+            details={
+                "memory_bank_size": len(self.memory_bank),
+                "feature_dim": int(features.shape[1]),
+                "feature_seconds": extracted - started,
+                "coreset_seconds": finished - extracted,
+            },
+        )
+
+    def _patch_features(
+        self, images: Sequence[ImageInput], stage: str, progress: ProgressCallback | None
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Every patch feature showing image content, with the index of the image it comes from.
+
+        Returns:
+            ``(N, D)`` float32 features and ``(N,)`` int64 image indices.
+        """
         features: list[NDArray[np.float32]] = []
         sources: list[NDArray[np.int64]] = []
-        for batch, views in extractor.iter_batches(images, "features", progress):
+        for batch, views in self.extractor.iter_batches(images, stage, progress):
             count, dim, height, width = batch.shape
             flat = batch.permute(0, 2, 3, 1).reshape(count, height * width, dim).cpu().numpy()
             for row, view in zip(flat, views, strict=True):
                 valid = valid_grid(view, (height, width), self.params.image_size).reshape(-1)
                 features.append(row[valid])
                 sources.append(np.full(int(valid.sum()), view.image_index, np.int64))
-        bank = np.concatenate(features)
-        bank_sources = np.concatenate(sources)
-        del features
-        extracted = time.perf_counter()
+        return np.concatenate(features), np.concatenate(sources)
+
+    def _build_bank(
+        self, features: NDArray[np.float32], sources: NDArray[np.int64], progress: ProgressCallback | None
+    ) -> None:
+        """Keep a coreset of the normal patch features as the memory bank (all of them at ratio 1)."""
         if self.params.coreset_ratio < 1:
             keep = greedy_coreset(
-                bank,
-                round(self.params.coreset_ratio * len(bank)),
-                rng,
+                features,
+                round(self.params.coreset_ratio * len(features)),
+                np.random.default_rng(self.params.seed),
                 projection_dim=self.params.projection_dim,
                 chunk_size=self.params.coreset_chunk,
                 progress=progress,
             )
         else:
-            keep = np.arange(len(bank))
-        self.memory_bank = torch.from_numpy(np.ascontiguousarray(bank[keep])).to(self.device)
-        self.bank_sources = torch.from_numpy(bank_sources[keep])
-        finished = time.perf_counter()
-        return FitReport(
-            n_images=len(images),
-            n_patches=len(bank),
-            seconds=finished - started,
-            details={
-                "memory_bank_size": len(keep),
-                "feature_dim": int(bank.shape[1]),
-                "feature_seconds": extracted - started,
-                "coreset_seconds": finished - extracted,
-            },
-        )
+            keep = np.arange(len(features))
+        self.memory_bank = torch.from_numpy(np.ascontiguousarray(features[keep])).to(self.device)
+        self.bank_sources = torch.from_numpy(sources[keep])
 
-    def _nearest(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _nearest(
+        self, queries: torch.Tensor, skip: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Distance to, and index of, each query's nearest bank entry.
 
         Args:
             queries: ``(Q, D)`` float32 on the bank's device.
+            skip: ``(M,)`` bool, bank entries to leave out of the search (e.g. those of the queries' own
+                training image, to see how it would score had it not been fitted on).
 
         Returns:
             ``(Q,)`` float32 Euclidean distances and ``(Q,)`` int64 bank indices.
@@ -176,6 +193,8 @@ class PatchCore(FeatureDetector):
         assert self.memory_bank is not None
         bank = self.memory_bank
         bank_norms = (bank * bank).sum(dim=1)
+        if skip is not None:
+            bank_norms = bank_norms.masked_fill(skip.to(bank.device), float("inf"))
         distances, indices = [], []
         for chunk in queries.split(_QUERY_CHUNK):
             squared = torch.addmm(bank_norms[None], chunk, bank.T, alpha=-2.0)
@@ -184,6 +203,19 @@ class PatchCore(FeatureDetector):
             distances.append(best.clamp_min_(0).sqrt_())
             indices.append(index)
         return torch.cat(distances), torch.cat(indices)
+
+    def _patch_scores(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Anomaly score of each patch feature and its nearest bank entry (the golden sample's source).
+
+        PatchCore's score is the distance to that entry; a subclass may add learned evidence.
+
+        Args:
+            queries: ``(Q, D)`` float32 on the bank's device.
+
+        Returns:
+            ``(Q,)`` float32 scores and ``(Q,)`` int64 bank indices.
+        """
+        return self._nearest(queries)
 
     def _reweighted(self, best: _ImageBest) -> float:
         """Image score of eq. 7: the patch score scaled by ``1 - softmax(distances to N_b(m*))[m*]``."""
@@ -246,9 +278,9 @@ class PatchCore(FeatureDetector):
             valid_index = torch.from_numpy(np.flatnonzero(valid)).to(self.device)
             # Only cells showing the image are searched; the mirrored margin gets each canvas's median,
             # which keeps the smoothing at the image border neutral.
-            distances, indices = self._nearest(queries[valid_index])
+            patch_scores, indices = self._patch_scores(queries[valid_index])
             grid = torch.full((count * height * width,), float("nan"), device=self.device)
-            grid[valid_index] = distances
+            grid[valid_index] = patch_scores
             grid = grid.view(count, -1)
             grid = torch.where(grid.isnan(), grid.nanmedian(dim=1, keepdim=True).values, grid)
             canvas = canvas_maps(grid.view(count, height, width), size, self.params.blur_sigma)
@@ -258,10 +290,10 @@ class PatchCore(FeatureDetector):
                     finish()
                     best = None
                 mine = torch.nonzero(rows == row).flatten()
-                position = int(mine[distances[mine].argmax()])
-                if best is None or float(distances[position]) > best.score:
+                position = int(mine[patch_scores[mine].argmax()])
+                if best is None or float(patch_scores[position]) > best.score:
                     best = _ImageBest(
-                        score=float(distances[position]),
+                        score=float(patch_scores[position]),
                         feature=queries[valid_index[position]],
                         bank_index=int(indices[position]),
                     )

@@ -1,0 +1,90 @@
+"""The models page: its table and configuration, who sees which controls, training from its form."""
+
+import pytest
+from django.urls import reverse
+
+from inference.models import Job, JobKind
+from tests.frontend.helpers import page_config
+from tests.inference.helpers import labeled_test_images, scored_version, synthetic_collection_fill
+
+pytestmark = pytest.mark.usefixtures("sent")
+
+
+def config_of(response) -> dict:
+    return page_config(response, "models-config")
+
+
+@pytest.fixture
+def versions(team):
+    images = labeled_test_images(team.collection, ["normal", "defective"])
+    first = scored_version(team.collection, dict(zip(images, [0.3, 1.4], strict=True)))
+    first.metrics = {"image_auroc": 1.0, "f1_max": 1.0, "note": "not for the page"}
+    first.save(update_fields=["metrics"])
+    second = scored_version(team.collection, dict(zip(images, [0.5, 1.2], strict=True)))
+    second.parent = first
+    second.save(update_fields=["parent"])
+    return first, second
+
+
+def test_viewers_see_the_versions_but_no_controls(client, team, versions):
+    first, second = versions
+    client.force_login(team.viewer)
+    response = client.get(reverse("collection-models", args=[team.collection.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-version-id="{first.pk}"' in html and f'data-version-id="{second.pk}"' in html
+    assert "1.000" in html  # first's image AUROC
+    assert 'id="threshold-range"' in html and 'id="compare"' in html
+    assert "Save threshold" not in html and 'id="promote"' not in html and "Train a new version" not in html
+    config = config_of(response)
+    assert config["activeId"] == second.pk
+    assert [v["id"] for v in config["versions"]] == [second.pk, first.pk]
+    listed = config["versions"][1]
+    assert listed["metrics"] == {"image_auroc": 1.0, "f1_max": 1.0}
+    assert listed["scoresUrl"] == f"/api/v1/model-versions/{first.pk}/scores/"
+    assert config["versions"][0]["parent"] == first.pk
+
+
+def test_managers_get_the_controls_and_the_collection_page_links_here(client, team, versions):
+    client.force_login(team.manager)
+    html = client.get(reverse("collection-models", args=[team.collection.pk])).content.decode()
+    assert "Save threshold" in html and 'id="promote"' in html and "Train a new version" in html
+    collection_page = client.get(reverse("collection-detail", args=[team.collection.pk])).content.decode()
+    assert reverse("collection-models", args=[team.collection.pk]) in collection_page
+
+
+def test_a_collection_without_models_says_so(client, team):
+    client.force_login(team.manager)
+    html = client.get(reverse("collection-models", args=[team.collection.pk])).content.decode()
+    assert "No model has been trained" in html and 'id="model-detail"' not in html
+    assert "Train a new version" in html
+
+
+def test_another_teams_models_page_is_a_404(client, team, other_team):
+    client.force_login(team.manager)
+    assert client.get(reverse("collection-models", args=[other_team.collection.pk])).status_code == 404
+    url = reverse("collection-train", args=[other_team.collection.pk])
+    assert client.post(url, {"algorithm": "padim", "image_size": 64}).status_code == 404
+
+
+def test_a_manager_trains_a_child_of_the_active_version(client, team, versions, sent):
+    synthetic_collection_fill(team.collection, train=2, test_normal=0, test_defective=0)
+    url = reverse("collection-train", args=[team.collection.pk])
+    client.force_login(team.reviewer)
+    assert client.post(url, {"algorithm": "padim", "image_size": 64}).status_code == 403
+    assert not Job.objects.exists()
+
+    client.force_login(team.manager)
+    response = client.post(url, {"algorithm": "padim", "image_size": 64}, follow=True)
+    job = Job.objects.get()
+    assert (job.kind, job.created_by) == (JobKind.TRAIN, team.manager)
+    version = job.model_version
+    assert (version.algorithm, version.parameters) == ("padim", {"image_size": 64})
+    assert version.parent == versions[1]
+    html = response.content.decode()
+    assert f"Training model {version.pk} is queued" in html
+    assert f'data-job-id="{job.pk}"' in html and "jobs.js" in html  # its live progress bar
+
+    response = client.post(url, {"algorithm": "padim", "image_size": 100}, follow=True)
+    assert "multiple of step size 32" in response.content.decode()
+    assert Job.objects.count() == 1
