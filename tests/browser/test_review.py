@@ -138,3 +138,21 @@ def test_a_viewer_can_look_but_not_decide(page, queue):
 
     assert "deciding takes the reviewer" in page.inner_text("main")
     assert page.locator("button.decision").first.is_disabled()
+
+
+def test_the_queue_fits_a_laptop_and_a_4k_screen(page, queue):
+    team, version, images = queue
+    login(page, team.reviewer)
+    page.goto(f"/collections/{team.collection.pk}/review/")
+    current(page)
+
+    for size in ({"width": 1366, "height": 768}, {"width": 3840, "height": 2160}):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, size
+        stage = page.locator(".review-stage").last.bounding_box()
+        side = page.locator(".review-side").bounding_box()
+        assert stage["width"] >= size["width"] / 2 and stage["height"] >= size["height"] / 2, (size, stage)
+        assert side["x"] >= stage["x"] + stage["width"], (size, side)  # beside the image, not over it
+        for button in page.locator("button.decision").all():
+            assert button.is_visible()
+    assert page.errors == []

@@ -3,13 +3,15 @@ markup in them never runs."""
 
 import pytest
 
-from annotations.models import Collection, Membership, Role
+from annotations.models import Annotation, Collection, Membership, Role
 from annotations.services.annotations import RegionInput
 from annotations.services.projects import defect_type_create, project_create
+from inference.services.reviews import review_submit
 from tests import factories
 from tests.browser.conftest import login, screenshot
 from tests.browser.test_annotator import picture
 from tests.frontend.helpers import add_image, label
+from tests.inference.helpers import scored_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +19,7 @@ FLAG = "window.__xss = (window.__xss || 0) + 1"
 PROJECT = f'<script>{FLAG}; alert("project")</script><img src=x onerror="{FLAG}">'
 DEFECT = f"<img src=x onerror='{FLAG}'><script>alert(1)</script>"
 IMAGE = f'<svg onload="{FLAG}">"><script>{FLAG}</script>.png'
+COMMENT = f"<b onmouseover='{FLAG}'>looks fine</b><script>{FLAG}</script>"
 
 
 def assert_inert(page, *texts: str) -> None:
@@ -68,5 +71,23 @@ def test_names_with_markup_stay_text(page):
     page.keyboard.press("Escape")
     screenshot(page, "annotator-hostile-names.png")
     assert page.evaluate("window.__xss") is None
+
+    # The review queue's recent decisions and the models page, built by the TypeScript too.
+    version = scored_version(collection, {image: 1.5})
+    review_submit(
+        prediction=version.predictions.get(),
+        reviewer=user,
+        decision="false_positive",
+        comment=COMMENT,
+        expected_version=Annotation.objects.get(image=image).version,
+    )
+    page.goto(f"/collections/{collection.pk}/review/")
+    page.wait_for_selector("#review[data-state='empty']")
+    page.wait_for_function("() => document.querySelectorAll('.review-recent li q').length === 1")
+    assert_inert(page, PROJECT, COMMENT, IMAGE)
+    page.goto(f"/collections/{collection.pk}/models/")
+    assert_inert(page, PROJECT)
+    page.goto(f"/images/{image.pk}/")
+    assert_inert(page, COMMENT)
     assert page.dialogs == []
     assert page.errors == [], page.errors
