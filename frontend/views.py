@@ -625,6 +625,21 @@ def _version_config(version: ModelVersion) -> dict[str, Any]:
     }
 
 
+PARENT_METRICS = (("image_auroc", "image AUROC"), ("aupro", "AUPRO"), ("pixel_auroc", "pixel AUROC"))
+
+
+def parent_deltas(version: ModelVersion) -> list[dict[str, Any]]:
+    """How a version does against its parent, both measured on the version's test images (the
+    parent is evaluated on them after the child trains): [{name, delta, better}] per metric."""
+    parent = version.metrics.get("parent") or {}
+    deltas = []
+    for key, name in PARENT_METRICS:
+        if isinstance(version.metrics.get(key), float | int) and isinstance(parent.get(key), float | int):
+            delta = version.metrics[key] - parent[key]
+            deltas.append({"name": name, "delta": f"{delta:+.3f}", "better": delta >= 0})
+    return deltas
+
+
 @login_required
 @require_GET
 def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
@@ -638,6 +653,8 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
         .order_by("-id")
     )
     ready = [version for version in versions if version.status == ModelVersionStatus.READY]
+    for version in versions:
+        version.parent_deltas = parent_deltas(version)
     active = active_model_version(collection_id=collection.pk)
     context = {
         "collection": collection,

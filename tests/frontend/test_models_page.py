@@ -88,3 +88,17 @@ def test_a_manager_trains_a_child_of_the_active_version(client, team, versions, 
     response = client.post(url, {"algorithm": "padim", "image_size": 100}, follow=True)
     assert "multiple of step size 32" in response.content.decode()
     assert Job.objects.count() == 1
+
+
+def test_a_child_shows_how_it_does_against_its_parent(client, team):
+    parent = scored_version(team.collection, {team.image: 1.5})
+    child = scored_version(team.collection, {team.image: 1.4})
+    child.parent = parent
+    child.metrics = {"image_auroc": 0.91, "aupro": 0.70, "parent": {"image_auroc": 0.95, "aupro": 0.60}}
+    child.save()
+    client.force_login(team.viewer)
+
+    html = client.get(reverse("collection-models", args=[team.collection.pk])).content.decode()
+
+    assert "-0.040 image AUROC" in html and "delta-worse" in html
+    assert "+0.100 AUPRO" in html and "delta-better" in html
