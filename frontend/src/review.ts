@@ -145,6 +145,7 @@ class ReviewQueue {
   private readonly colored: [HTMLCanvasElement, CanvasRenderingContext2D] = canvasOf(1, 1);
   private readonly flagged: [HTMLCanvasElement, CanvasRenderingContext2D] = canvasOf(1, 1);
   private readonly outline: [HTMLCanvasElement, CanvasRenderingContext2D] = canvasOf(1, 1);
+  private humanMasks: HTMLCanvasElement | null = null; // the image's mask labels, in their colours
   private threshold = 0;
   private opacity = 0.45;
   private showHeat = true;
@@ -307,6 +308,15 @@ class ReviewQueue {
   private async show(item: Item): Promise<void> {
     const [picture, heatmap] = await Promise.all([loadImage(item.image.display_url), loadImage(item.prediction.heatmap)]);
     const golden = item.image.nearest_normal_url ? await loadImage(item.image.nearest_normal_url).catch(() => null) : null;
+    this.humanMasks = null;
+    if (item.annotation.regions.some((region) => region.kind === "mask")) {
+      const labels = await loadImage(`/images/${item.image.id}/labels.png?v=${item.annotation.version}`).catch(() => null);
+      if (labels) {
+        const [canvas, context] = canvasOf(item.image.width, item.image.height);
+        context.drawImage(labels, 0, 0);
+        this.humanMasks = canvas;
+      }
+    }
     const { width, height } = item.image;
     const [, context] = canvasOf(width, height);
     context.drawImage(heatmap, 0, 0, width, height);
@@ -394,8 +404,10 @@ class ReviewQueue {
     const pixels = context.createImageData(width, height);
     const lut = Array.from({ length: 256 }, (_, level) => jet(level));
     for (let i = 0; i < this.heat!.length; i++) {
-      const [r, g, b] = lut[this.heat![i]];
-      pixels.data.set([r, g, b, 255], i * 4);
+      const level = this.heat![i];
+      const [r, g, b] = lut[level];
+      // Low scores fade out, so the picture stays visible where the model sees nothing.
+      pixels.data.set([r, g, b, Math.min(255, level * 2)], i * 4);
     }
     context.putImageData(pixels, 0, 0);
   }
@@ -441,7 +453,8 @@ class ReviewQueue {
   private drawOverlays(): void {
     if (!this.right) return;
     const outline = { canvas: this.outline[0], opacity: 1 };
-    const overlays = this.showHeat ? [{ canvas: this.colored[0], opacity: this.opacity }, outline] : [outline];
+    const labels = this.humanMasks ? [{ canvas: this.humanMasks, opacity: 0.6 }] : [];
+    const overlays = [...(this.showHeat ? [{ canvas: this.colored[0], opacity: this.opacity }] : []), ...labels, outline];
     this.right.setOverlays(overlays);
     this.left?.setOverlays([]);
   }
