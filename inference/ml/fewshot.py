@@ -180,9 +180,10 @@ def few_label_category(
         show_progress: draw tqdm progress bars.
 
     Returns:
-        ``labeled`` (the labeled images' names), ``n_eval``, and per variant (``patchcore``, then
-        each kind) ``quality`` (see :func:`~inference.ml.benchmark.evaluate`), ``summary`` (its main
-        figures) and ``fit_seconds``.
+        ``labeled`` (the labeled images' names), ``n_eval``, and per variant (``patchcore``: the
+        model without labels, which is PatchCore exactly; then each kind) ``quality`` (see
+        :func:`~inference.ml.benchmark.evaluate`), ``summary`` (its main figures) and
+        ``fit_seconds`` (the memory bank's for ``patchcore``, the head's for the others).
 
     Raises:
         ValueError: fewer than ``n_labeled + 1`` defective test images, or an unknown label kind.

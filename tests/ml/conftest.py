@@ -35,10 +35,9 @@ def small_params() -> Callable[..., dict]:
     return make
 
 
-@pytest.fixture
-def mvtec_folder(tmp_path, synthetic_category):
-    """The generated category written in the MVTec AD layout."""
-    root = tmp_path / "data" / "texture"
+def _write_mvtec(folder, synthetic_category):
+    """Write the generated category in the MVTec AD layout under ``folder``; returns ``folder``."""
+    root = folder / "texture"
     (root / "train" / "good").mkdir(parents=True)
     for i, image in enumerate(synthetic_category["train"][:8]):
         Image.fromarray(image).save(root / "train" / "good" / f"{i:03}.png")
@@ -55,4 +54,16 @@ def mvtec_folder(tmp_path, synthetic_category):
             Image.fromarray(mask.astype(np.uint8) * 255).save(
                 root / "ground_truth" / kind / f"{i:03}_mask.png"
             )
-    return tmp_path / "data"
+    return folder
+
+
+@pytest.fixture
+def mvtec_folder(tmp_path, synthetic_category):
+    """The generated category written in the MVTec AD layout."""
+    return _write_mvtec(tmp_path / "data", synthetic_category)
+
+
+@pytest.fixture(scope="session")
+def shared_mvtec_folder(tmp_path_factory, synthetic_category):
+    """:func:`mvtec_folder` written once for the session, for tests that only read it."""
+    return _write_mvtec(tmp_path_factory.mktemp("shared") / "data", synthetic_category)

@@ -11,6 +11,8 @@ from inference.ml.fewshot import few_label_benchmark, mask_to_label
 from inference.ml.preprocessing import PreprocessConfig
 from inference.ml.synthetic import DEFECT_KINDS, add_defect, normal_texture
 
+# A small head, trained briefly, keeps these tests fast.
+HEAD = {"normal_images": 8, "stats_images": 4, "synthetic_images": 6, "head_hidden": 64, "head_steps": 100}
 # 64 px canvases of 8 px cells: an 8 x 8 grid whose cell (r, c) covers rows 8r..8r+7, columns 8c..8c+7.
 CONFIG = PreprocessConfig(image_size=64)
 IMAGE = np.full((64, 64), 128, np.uint8)
@@ -121,12 +123,12 @@ def quality(model, category):
 def test_without_defect_labels_the_model_is_patchcore(synthetic_category, small_params):
     params = small_params(coreset_ratio=0.1)
     patchcore = get_algorithm("patchcore", device="cpu", **params)
-    patchcore.fit(synthetic_category["train"])
-    expected = patchcore.predict(synthetic_category["test"][:8])
+    patchcore.fit(synthetic_category["train"][:8])
+    expected = patchcore.predict(synthetic_category["test"][:6])
     for labeled in (None, []):
         model = get_algorithm("patchcore_ss", device="cpu", **params)
-        model.fit(synthetic_category["train"], labeled=labeled)
-        got = model.predict(synthetic_category["test"][:8])
+        model.fit(synthetic_category["train"][:8], labeled=labeled)
+        got = model.predict(synthetic_category["test"][:6])
         np.testing.assert_array_equal(got.scores, expected.scores)
         np.testing.assert_array_equal(got.nearest_normal, expected.nearest_normal)
         for a, b in zip(got.anomaly_maps, expected.anomaly_maps, strict=True):
@@ -136,7 +138,7 @@ def test_without_defect_labels_the_model_is_patchcore(synthetic_category, small_
 def test_labels_improve_on_patchcore_and_survive_save_and_load(
     tmp_path, synthetic_category, small_params, labeled_defects
 ):
-    params = small_params(coreset_ratio=0.1, normal_images=8, stats_images=4, synthetic_images=8)
+    params = small_params(coreset_ratio=0.1, **HEAD)
     unsupervised = get_algorithm("patchcore_ss", device="cpu", **params)
     unsupervised.fit(synthetic_category["train"])
     baseline = quality(unsupervised, synthetic_category)
@@ -163,7 +165,7 @@ def test_labels_improve_on_patchcore_and_survive_save_and_load(
 
 
 def test_weak_labels_also_help(synthetic_category, small_params, labeled_defects):
-    params = small_params(coreset_ratio=0.1, normal_images=8, stats_images=4, synthetic_images=8)
+    params = small_params(coreset_ratio=0.1, **HEAD)
     model = get_algorithm("patchcore_ss", device="cpu", **params)
     model.fit(synthetic_category["train"])
     baseline = quality(model, synthetic_category)
@@ -194,8 +196,7 @@ def test_a_reviewed_false_positive_is_not_flagged_again(synthetic_category, smal
 
 
 def test_few_label_benchmark_and_command(mvtec_folder, tmp_path):
-    params = {"image_size": 64, "coreset_ratio": 0.1, "normal_images": 4, "stats_images": 2}
-    params |= {"synthetic_images": 4, "head_steps": 30}
+    params = {**HEAD, "image_size": 64, "coreset_ratio": 0.1, "head_steps": 20}
     results = few_label_benchmark(
         mvtec_folder, 3, ("mask", "point"), seed=1, params=params, device="cpu", show_progress=False
     )

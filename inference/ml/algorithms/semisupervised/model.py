@@ -98,7 +98,13 @@ class SemiSupervisedParams(PatchCoreParams):
 
 @dataclass
 class _Examples:
-    """Labeled patches of one image: features with their targets and weights."""
+    """The patches of one image that a label says something of (non-zero weight).
+
+    Attributes:
+        features: ``(n, D)`` on the model's device.
+        targets: ``(n,)`` 1 defect, 0 normal.
+        weights: ``(n,)`` confidence, in (0, 1].
+    """
 
     features: torch.Tensor
     targets: torch.Tensor
@@ -225,7 +231,7 @@ class SemiSupervisedPatchCore(PatchCore):
             examples[1:], [params.synthetic_share, 1 - params.synthetic_share]
         )
         negatives = [e for group in examples for e in group]
-        negative_mask = torch.cat([(e.targets == 0) & (e.weights > 0) for e in negatives])
+        negative_mask = torch.cat([e.targets == 0 for e in negatives])
         negative_features = torch.cat([e.features for e in negatives])[negative_mask.to(self.device)]
         negative_odds = torch.cat([e.weights for e in negatives])[negative_mask]
         self.head = train_head(
@@ -374,7 +380,7 @@ def _positive_pool(groups: list[list[_Examples]], shares: list[float]) -> tuple[
     """
     features, odds = [], []
     for group, share in zip(groups, shares, strict=True):
-        masks = [(e.targets > 0) & (e.weights > 0) for e in group]
+        masks = [e.targets > 0 for e in group]
         images = [(e, m) for e, m in zip(group, masks, strict=True) if m.any()]
         if not images:
             continue
