@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Collection
+from inference.api.serializers import ALGORITHMS as TRAINABLE_ALGORITHMS
 from inference.management.jobwait import job_wait
 from inference.management.params import params_parse
 from inference.models import Job, JobKind, JobStatus
@@ -36,7 +37,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("collection", help="collection name or id")
         parser.add_argument("--project", help="the collection's project, when its name is not unique")
-        parser.add_argument("--algorithm", choices=("patchcore", "padim"), default="patchcore")
+        parser.add_argument("--algorithm", choices=TRAINABLE_ALGORITHMS, default="patchcore")
         parser.add_argument("--image-size", type=int, help="canvas side, px (multiple of 32)")
         parser.add_argument(
             "--param", action="append", default=[], metavar="NAME=JSON", help="any algorithm parameter"
