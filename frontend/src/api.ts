@@ -53,7 +53,8 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
-async function failure(response: Response): Promise<ApiError> {
+/** The error a refused request stands for, with the server's message. */
+export async function failure(response: Response): Promise<ApiError> {
   let text = "";
   try {
     text = errorText(await response.json());
@@ -73,13 +74,18 @@ export function getAnnotation(url: string): Promise<AnnotationOut> {
   return getJson<AnnotationOut>(url);
 }
 
-/** POST a JSON body (with the CSRF token); the answer's JSON. */
-export async function postJson<T>(url: string, data: unknown): Promise<T> {
-  const response = await send(url, {
+/** POST a JSON body (with the CSRF token); the response as it came, for callers that read its status. */
+export function post(url: string, data: unknown): Promise<Response> {
+  return send(url, {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
     body: JSON.stringify(data),
   });
+}
+
+/** POST a JSON body (with the CSRF token); the answer's JSON. */
+export async function postJson<T>(url: string, data: unknown): Promise<T> {
+  const response = await post(url, data);
   if (!response.ok) throw await failure(response);
   return (await response.json()) as T;
 }

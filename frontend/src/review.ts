@@ -6,7 +6,7 @@ import "./review.css";
 
 import Konva from "konva";
 
-import { ApiError, errorText } from "./api";
+import { ApiError, errorText, failure, getJson, post } from "./api";
 import { type Point, Viewport } from "./canvas";
 import { el, kbd } from "./dom";
 import { encodeAlpha, isEmpty } from "./rle";
@@ -91,36 +91,6 @@ function jet(level: number): [number, number, number] {
   const x = level / 255;
   const channel = (offset: number) => Math.round(Math.min(1, Math.max(0, 1.5 - Math.abs(4 * x - offset))) * 255);
   return [channel(3), channel(2), channel(1)];
-}
-
-function csrfToken(): string {
-  return document.querySelector<HTMLInputElement>("input[name=csrfmiddlewaretoken]")?.value ?? "";
-}
-
-async function call(url: string, method = "GET", body?: object): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      cache: "no-store",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch {
-    throw new ApiError("the server could not be reached: check the connection", 0);
-  }
-  return response;
-}
-
-async function failure(response: Response): Promise<ApiError> {
-  let text = "";
-  try {
-    text = errorText(await response.json());
-  } catch {
-    text = response.statusText;
-  }
-  return new ApiError(text || `the server answered ${response.status}`, response.status);
 }
 
 function loadImage(url: string): Promise<HTMLImageElement> {
@@ -284,7 +254,7 @@ class ReviewQueue {
   private async next(): Promise<void> {
     this.busy = true;
     try {
-      const response = await call("/api/v1/reviews/next/", "POST", { model_version: this.config.modelVersion });
+      const response = await post("/api/v1/reviews/next/", { model_version: this.config.modelVersion });
       if (response.status === 204) {
         this.item = null;
         this.root.dataset.state = "empty";
@@ -588,7 +558,7 @@ class ReviewQueue {
     const button = this.decisionButtons.get(decision)!;
     button.classList.add("pressed");
     try {
-      const response = await call("/api/v1/reviews/", "POST", {
+      const response = await post("/api/v1/reviews/", {
         prediction: item.prediction.id,
         decision,
         version: item.annotation.version,
@@ -626,7 +596,7 @@ class ReviewQueue {
     const skipped = this.item.prediction.id;
     this.busy = true;
     try {
-      const response = await call("/api/v1/reviews/release/", "POST", { prediction: skipped });
+      const response = await post("/api/v1/reviews/release/", { prediction: skipped });
       if (!response.ok) throw await failure(response);
     } catch (error) {
       this.say(error instanceof Error ? error.message : String(error), "error");
@@ -638,9 +608,12 @@ class ReviewQueue {
   }
 
   private async loadRecent(): Promise<void> {
-    const response = await call(`/api/v1/reviews/?model_version=${this.config.modelVersion}`);
-    if (!response.ok) return;
-    const rows = ((await response.json()) as { results: ReviewRow[] }).results.slice(0, 12);
+    let rows: ReviewRow[];
+    try {
+      rows = (await getJson<{ results: ReviewRow[] }>(`/api/v1/reviews/?model_version=${this.config.modelVersion}`)).results.slice(0, 12);
+    } catch {
+      return; // the list is a courtesy; the queue works without it
+    }
     this.recent.replaceChildren(
       ...rows.map((row) =>
         el(
