@@ -35,6 +35,7 @@ from inference.ml.benchmark import (
     load_mask,
     tqdm_progress,
 )
+from inference.ml.preprocessing import ImageInput
 
 BENCHMARK_KINDS: tuple[str, ...] = ("mask", "box", "point", "image")
 """Label kinds a ground-truth mask can be turned into."""
@@ -119,7 +120,7 @@ class _SharedBankModel(SemiSupervisedPatchCore):
         return self._searches[key]
 
 
-def mask_to_label(image: Any, mask: NDArray[np.bool_], kind: str) -> LabeledImage:
+def mask_to_label(image: ImageInput, mask: NDArray[np.bool_], kind: str) -> LabeledImage:
     """A ground-truth mask turned into a weaker label.
 
     Args:
