@@ -13,6 +13,8 @@ All coordinates are in image pixels, origin top-left, x to the right, y down.
 from typing import Any
 
 import numpy as np
+from PIL import Image as PILImage
+from PIL import ImageDraw
 
 Geometry = dict[str, Any]
 
@@ -119,3 +121,27 @@ def mask_bounds(geometry: Geometry) -> tuple[int, int, int, int]:
     mask = mask_decode(geometry)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def regions_mask(regions: list[dict[str, Any]], *, width: int, height: int) -> np.ndarray | None:
+    """The union of the exact shapes among `regions` (masks and polygons, as an annotation revision
+    stores them: dicts with `kind` and `geometry`), shape (H, W) bool; None when they cover nothing.
+
+    A mask of another size than the image (it cannot be the image's) is left out.
+    """
+    masks = [
+        mask
+        for region in regions
+        if region["kind"] == "mask" and (mask := mask_decode(region["geometry"])).shape == (height, width)
+    ]
+    polygons = [region["geometry"]["points"] for region in regions if region["kind"] == "polygon"]
+    if polygons:
+        drawn = PILImage.new("1", (width, height), 0)
+        canvas = ImageDraw.Draw(drawn)
+        for points in polygons:
+            canvas.polygon([tuple(point) for point in points], fill=1, outline=1)
+        masks.append(np.asarray(drawn, dtype=bool))
+    if not masks:
+        return None
+    union = np.logical_or.reduce(masks)
+    return union if union.any() else None

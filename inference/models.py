@@ -11,6 +11,52 @@ from django.db import models
 from annotations.models import AnnotationRevision, Collection, Image
 
 
+class SnapshotRole(models.TextChoices):
+    """What an image of a data snapshot is for."""
+
+    TRAIN = "train", "Training (normal or unlabeled)"
+    TEST = "test", "Test (metrics and threshold)"
+    LABELED = "labeled", "Labeled defect outside the test split"
+    HARD_NORMAL = "hard_normal", "Normal image reviewed as a false alarm"
+
+
+class DataSnapshot(models.Model):
+    """The data a job used, frozen when it was asked for: which images, at which annotation revision,
+    in which role. What a model version learned from can always be read back, label for label."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="data_snapshots")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"data snapshot {self.pk} of {self.collection}"
+
+
+class SnapshotImage(models.Model):
+    """One image of a snapshot in one role, at annotation version `annotation_version` (version v is
+    AnnotationRevision v; 0: never labeled)."""
+
+    snapshot = models.ForeignKey(DataSnapshot, on_delete=models.CASCADE, related_name="images")
+    # No database constraint: the row keeps saying which image was used after the image is deleted.
+    image = models.ForeignKey(Image, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    annotation_version = models.PositiveIntegerField()
+    role = models.CharField(max_length=12, choices=SnapshotRole.choices)
+    # Position among the images the model was fitted on (training, then labeled), set when training
+    # succeeds: what a prediction's nearest-normal index points to. Null: not fitted on.
+    fit_index = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "role", "image"], name="snapshot_image_unique")
+        ]
+        ordering = ["snapshot_id", "role", "image_id"]
+
+    def __str__(self) -> str:
+        return f"{self.role} image {self.image_id} v{self.annotation_version} of snapshot {self.snapshot_id}"
+
+
 class ModelVersionStatus(models.TextChoices):
     TRAINING = "training"
     READY = "ready"
@@ -30,13 +76,10 @@ class ModelVersion(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
-    # The frozen data snapshot: [[image id, annotation version], ...] of the training images, and the
-    # test images the metrics and threshold come from. Annotation version v is AnnotationRevision v.
-    train_snapshot = models.JSONField(default=list, blank=True)
-    # [[image id, annotation version, hard normal], ...]: the labeled images the semi-supervised
-    # head learns from (defects outside the test split, and normals reviewed as false alarms).
-    labeled_snapshot = models.JSONField(default=list, blank=True)
-    test_snapshot = models.JSONField(default=list, blank=True)
+    # The frozen data it was trained and tested on (see DataSnapshot).
+    snapshot = models.ForeignKey(
+        "DataSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="model_versions"
+    )
     metrics = models.JSONField(default=dict, blank=True)
     threshold = models.FloatField(null=True, blank=True, help_text="Image score threshold, raw units")
     threshold_method = models.CharField(max_length=32, blank=True)
@@ -76,6 +119,7 @@ class JobKind(models.TextChoices):
     TRAIN = "train"
     SCORE = "score"
     EVALUATE = "evaluate"
+    RANK = "rank"
 
 
 class JobStatus(models.TextChoices):

@@ -5,9 +5,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from annotations.models import Verdict
 from annotations.selectors import User, project_list
-from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction, Review
+from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction, Review, SnapshotRole
+from inference.truth import UNLABELED, snapshot_labels
 
 
 def job_list(
@@ -76,20 +76,25 @@ def active_model_version(*, collection_id: int) -> ModelVersion | None:
 
 
 def model_version_test_scores(*, version: ModelVersion) -> list[dict[str, Any]]:
-    """The version's predictions on its test snapshot, each with the image's current human verdict as
-    its label: 1 defective, 0 normal, None otherwise (the caller has checked membership)."""
-    # Kept in Python, not `image_id__in`: a snapshot can hold more ids than SQLite takes parameters.
-    test_ids = {image_id for image_id, _ in version.test_snapshot}
-    labels = {Verdict.DEFECTIVE: 1, Verdict.NORMAL: 0}
+    """The version's predictions on its test snapshot, each labeled as the image was at that snapshot
+    (the labels its stored metrics count): 1 defective, 0 normal, None otherwise (the caller has
+    checked membership)."""
+    labels = snapshot_labels(snapshot=version.snapshot, role=SnapshotRole.TEST) if version.snapshot_id else {}
     rows = (
         Prediction.objects.filter(model_version=version)
         .order_by("image_id")
-        .values_list("image_id", "score", "normalized_score", "image__annotation__verdict")
+        .values_list("image_id", "score", "normalized_score")
     )
     return [
-        {"image": image_id, "score": score, "normalized_score": normalized, "label": labels.get(verdict)}
-        for image_id, score, normalized, verdict in rows
-        if image_id in test_ids
+        {
+            "image": image_id,
+            "score": score,
+            "normalized_score": normalized,
+            "label": None if labels[image_id] == UNLABELED else labels[image_id],
+        }
+        for image_id, score, normalized in rows
+        # Kept in Python, not `image_id__in`: a snapshot can hold more ids than SQLite takes parameters.
+        if image_id in labels
     ]
 
 

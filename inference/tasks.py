@@ -1,5 +1,6 @@
-"""Celery tasks: thin, named, queued, time-limited. Each takes a job id and calls one service; the
-job row (claim, lease, attempts) makes a second delivery of the same message a no-op.
+"""Celery tasks: thin, named, queued, time-limited. One task per kind of job (declared in
+`inference.services.job_kinds`), each taking a job id and running that kind's work; the job row
+(claim, lease, attempts) makes a second delivery of the same message a no-op.
 
 The reaper runs (1) as the task `inference.reap_stale_jobs`, every minute where `celery beat` runs
 (config.settings.CELERY_BEAT_SCHEDULE), and (2) inside every worker: at start and then every
@@ -10,37 +11,30 @@ beat, so (2) is what reaps there.
 import logging
 import threading
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import connection
+from django.utils.module_loading import import_string
 
-from inference.services.jobs import job_run, jobs_reap_stale
+from inference.services.job_kinds import JOB_KINDS
+from inference.services.jobs import JobKindSpec, job_run, jobs_reap_stale
 
 logger = logging.getLogger(__name__)
 
 _LIMIT = settings.LOUPE_TRAIN_TIME_LIMIT_SECONDS
 
 
-@shared_task(name="inference.train", queue="gpu", soft_time_limit=_LIMIT, time_limit=_LIMIT + 120)
-def train(job_id: int) -> None:
-    from inference.services.learning import train_execute
+def _job_task(spec: JobKindSpec) -> Task:
+    @shared_task(name=spec.task, queue=spec.queue, soft_time_limit=_LIMIT, time_limit=_LIMIT + 120)
+    def run(job_id: int) -> None:
+        # Imported here, in the worker: the work may import the learning core (torch).
+        job_run(job_id=job_id, work=import_string(spec.work))
 
-    job_run(job_id=job_id, work=train_execute)
-
-
-@shared_task(name="inference.score", queue="gpu", soft_time_limit=_LIMIT, time_limit=_LIMIT + 120)
-def score(job_id: int) -> None:
-    from inference.services.learning import score_execute
-
-    job_run(job_id=job_id, work=score_execute)
+    return run
 
 
-@shared_task(name="inference.evaluate", queue="default", soft_time_limit=_LIMIT, time_limit=_LIMIT + 120)
-def evaluate(job_id: int) -> None:
-    from inference.services.learning import evaluate_execute
-
-    job_run(job_id=job_id, work=evaluate_execute)
+JOB_TASKS = {spec.kind: _job_task(spec) for spec in JOB_KINDS}
 
 
 @shared_task(name="inference.reap_stale_jobs", queue="default", soft_time_limit=60, time_limit=90)

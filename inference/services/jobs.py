@@ -30,18 +30,55 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from annotations.models import Collection
-from inference.models import FINISHED, Job, JobKind, JobStatus, ModelVersion
-from inference.services.versions import model_version_abandon
+from annotations.models import Collection, Role
+from inference.models import Job, JobStatus, ModelVersion
 
 logger = logging.getLogger(__name__)
 
-# Task name and queue per kind: training and scoring want the accelerator, the rest does not.
-TASKS: dict[str, tuple[str, str]] = {
-    JobKind.TRAIN: ("inference.train", "gpu"),
-    JobKind.SCORE: ("inference.score", "gpu"),
-    JobKind.EVALUATE: ("inference.evaluate", "default"),
-}
+
+@dataclass(frozen=True, kw_only=True)
+class JobKindSpec:
+    """Everything the job machinery needs to know about one kind of job, declared once
+    (`inference.services.job_kinds`); this module knows no kind by name.
+
+    Attributes:
+        kind: the `JobKind` value.
+        task: the Celery task's name.
+        queue: `gpu` for work that wants the accelerator, else `default`.
+        work: dotted path of the function that does the work (`work(context)`), imported in the
+            worker only (it may import the learning core).
+        start_role: the least role that may start it over the API; None: only the platform does.
+        abandon: undoes what a job that will not succeed left half-made (called with the job).
+    """
+
+    kind: str
+    task: str
+    queue: str
+    work: str
+    start_role: Role | None = None
+    abandon: Callable[[Job], None] | None = None
+
+
+_KINDS: dict[str, JobKindSpec] = {}
+
+
+def job_kind_register(spec: JobKindSpec) -> None:
+    """Declare a kind of job (at start-up, from the app's `ready`)."""
+    _KINDS[spec.kind] = spec
+
+
+def job_kind(kind: str) -> JobKindSpec:
+    """The declaration of `kind`.
+
+    Raises:
+        KeyError: nobody declared it.
+    """
+    return _KINDS[kind]
+
+
+def job_kinds() -> list[JobKindSpec]:
+    """Every declared kind."""
+    return list(_KINDS.values())
 
 
 class JobCancelled(Exception):
@@ -70,8 +107,8 @@ def _lease() -> timedelta:
 def _send(job_id: int, kind: str) -> None:
     from config.celery_app import app
 
-    name, queue = TASKS[kind]
-    app.send_task(name, args=[job_id], queue=queue)
+    spec = job_kind(kind)
+    app.send_task(spec.task, args=[job_id], queue=spec.queue)
 
 
 def _send_on_commit(job: Job) -> None:
@@ -82,7 +119,7 @@ def _send_on_commit(job: Job) -> None:
 @transaction.atomic
 def job_create(
     *,
-    kind: JobKind,
+    kind: str,
     collection: Collection,
     model_version: ModelVersion | None = None,
     parameters: dict[str, Any] | None = None,
@@ -183,8 +220,9 @@ def job_complete(*, job_id: int, owner: str, result: dict[str, Any], message: st
 
 def _abandon(job: Job) -> None:
     """Undo what a job that will not succeed left half-made."""
-    if job.kind == JobKind.TRAIN and job.model_version_id:
-        model_version_abandon(version_id=job.model_version_id)
+    abandon = job_kind(job.kind).abandon
+    if abandon is not None:
+        abandon(job)
 
 
 def _finish_unsuccessfully(*, job_id: int, owner: str, status: JobStatus, reason: str) -> None:
@@ -334,6 +372,24 @@ class JobContext:
         if self._heartbeat.cancelled:
             raise JobCancelled(f"job {self.job.pk} was cancelled")
 
+    def stage_progress(self, start: float, span: float, phase: str) -> Callable[[str, int, int], None]:
+        """A progress callback for the learning core over [start, start + span] that never goes
+        backwards: its stages (features, coreset, ...) are not known in advance, so the first gets half
+        of the span, each next one half of what is left."""
+        stages: list[str] = []
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in stages:
+                stages.append(stage)
+            index = stages.index(stage)
+            offset = span * (1 - 0.5**index)
+            self.progress(
+                start + offset + span * 0.5 ** (index + 1) * done / max(total, 1),
+                f"{phase}: {stage} {done}/{total}",
+            )
+
+        return progress
+
     def hold_check(self) -> None:
         job_hold_check(job_id=self.job.pk, owner=self.owner)
 
@@ -376,7 +432,3 @@ def job_run(*, job_id: int, work: Callable[[JobContext], None]) -> None:
     finally:
         heartbeat.stopping.set()
         heartbeat.join(timeout=30)
-
-
-def job_is_finished(job: Job) -> bool:
-    return job.status in FINISHED

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from annotations.models import Annotation, Precision, RegionKind, RevisionReason, Verdict
 from annotations.services.annotations import RegionInput, annotation_update
-from inference.ml.active import DIVERSE_POOL, UNKNOWN, review_order
+from inference.ml.active import DIVERSE_POOL, review_order
 from inference.models import (
     Decision,
     FalsePositiveReason,
@@ -33,7 +33,9 @@ from inference.models import (
     ReviewStrategy,
 )
 from inference.selectors import active_model_version
+from inference.services.jobs import JobContext, job_create
 from inference.services.versions import NothingToTrainOn, training_start
+from inference.truth import verdict_label
 
 # What each decision makes of the image's verdict; `None` keeps it.
 DECISION_VERDICTS = {
@@ -89,7 +91,8 @@ def learning_settings(*, collection_id: int) -> LearningSettings:
 def learning_settings_update(
     *, collection_id: int, review_strategy: str, retrain_after_reviews: int, algorithm: str
 ) -> LearningSettings:
-    """Change how a collection learns; the active model's queue is re-ranked under the new strategy."""
+    """Change how a collection learns; the active model's queue is re-ranked under the new strategy
+    (in a job)."""
     row, _ = LearningSettings.objects.update_or_create(
         collection_id=collection_id,
         defaults={
@@ -100,11 +103,8 @@ def learning_settings_update(
     )
     version = active_model_version(collection_id=collection_id)
     if version is not None:
-        review_ranks_update(version=version)
+        review_followup_queue(version=version, created_by=None)
     return row
-
-
-HUMAN_LABELS = {Verdict.NORMAL: 0, Verdict.DEFECTIVE: 1}
 
 
 def _novelty(descriptors: NDArray[np.float32], seen: NDArray[np.float32]) -> NDArray[np.float32] | None:
@@ -138,7 +138,7 @@ def review_ranks_update(*, version: ModelVersion) -> int:
         return 0
     ids = [row[0] for row in pending]
     scores = np.array([row[1] for row in pending], np.float64)
-    labels = np.array([HUMAN_LABELS.get(row[3], UNKNOWN) for row in pending])
+    labels = np.array([verdict_label(row[3]) for row in pending])
     widths = {len(row[2]) for row in pending}
     descriptors = None
     novelty = None
@@ -268,34 +268,75 @@ def review_submit(
         revision=annotation.revisions.get(version=annotation.version),
     )
     Prediction.objects.filter(pk=prediction.pk).update(claimed_by=None, claimed_until=None)
-    if Review.objects.filter(prediction__model_version=prediction.model_version).count() % RERANK_EVERY == 0:
-        review_ranks_update(version=prediction.model_version)
-    retraining_start_if_due(version=prediction.model_version, started_by=reviewer)
+    version = prediction.model_version
+    rerank = Review.objects.filter(prediction__model_version=version).count() % RERANK_EVERY == 0
+    if rerank or retraining_due(version=version):
+        review_followup_queue(version=version, created_by=reviewer)
     return review
 
 
-def retraining_start_if_due(*, version: ModelVersion, started_by: AbstractBaseUser | None) -> Job | None:
-    """Train the next version when the collection's setting says enough decisions came in since its
-    newest version, unless a training is already on its way. The new version's parent is `version`."""
-    collection = version.collection
-    settings_row = learning_settings(collection_id=collection.pk)
-    if not settings_row.retrain_after_reviews:
+def review_followup_queue(*, version: ModelVersion, created_by: AbstractBaseUser | None) -> Job | None:
+    """Queue the work decisions call for (re-rank the queue, start a due retraining) as a job sent on
+    commit, unless one is already waiting for a worker: it will see these decisions too."""
+    waiting = Job.objects.filter(kind=JobKind.RANK, model_version=version, status=JobStatus.QUEUED)
+    if waiting.exists():
         return None
-    newest = ModelVersion.objects.filter(collection=collection).order_by("-created_at").first()
-    decisions = Review.objects.filter(prediction__model_version__collection=collection)
+    return job_create(
+        kind=JobKind.RANK, collection=version.collection, model_version=version, created_by=created_by
+    )
+
+
+def review_followup_execute(context: JobContext) -> None:
+    """The rank job: the version's queue ranked under the collection's strategy, then the next
+    version's training started if enough decisions came in."""
+    version = ModelVersion.objects.select_related("collection").get(pk=context.job.model_version_id)
+    context.progress(0.1, "ranking the review queue")
+    with transaction.atomic():
+        context.hold_check()
+        ranked = review_ranks_update(version=version)
+        training = retraining_start_if_due(version=version, started_by=context.job.created_by)
+        context.complete(
+            {"ranked": ranked, "training_job": training.pk if training else None},
+            message=f"ranked {ranked} items"
+            + (f"; training started (job {training.pk})" if training else ""),
+        )
+
+
+def _decisions_since_newest_version(version: ModelVersion) -> int:
+    newest = ModelVersion.objects.filter(collection_id=version.collection_id).order_by("-created_at").first()
+    decisions = Review.objects.filter(prediction__model_version__collection_id=version.collection_id)
     if newest is not None:
         decisions = decisions.filter(created_at__gt=newest.created_at)
+    return decisions.count()
+
+
+def retraining_due(*, version: ModelVersion) -> bool:
+    """Whether the collection's setting asks for a new version now: enough decisions since its newest
+    version, and no training already queued or running."""
+    settings_row = learning_settings(collection_id=version.collection_id)
+    if not settings_row.retrain_after_reviews:
+        return False
     busy = Job.objects.filter(
-        collection=collection, kind=JobKind.TRAIN, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        collection_id=version.collection_id,
+        kind=JobKind.TRAIN,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
     )
-    if decisions.count() < settings_row.retrain_after_reviews or busy.exists():
+    return (
+        _decisions_since_newest_version(version) >= settings_row.retrain_after_reviews and not busy.exists()
+    )
+
+
+def retraining_start_if_due(*, version: ModelVersion, started_by: AbstractBaseUser | None) -> Job | None:
+    """Train the next version when `retraining_due` says so. The new version's parent is `version`."""
+    if not retraining_due(version=version):
         return None
+    algorithm = learning_settings(collection_id=version.collection_id).algorithm
     try:
         return training_start(
-            collection=collection,
-            algorithm=settings_row.algorithm,
+            collection=version.collection,
+            algorithm=algorithm,
             # The parent's parameters where they mean the same thing, else the algorithm's defaults.
-            parameters=dict(version.parameters) if version.algorithm == settings_row.algorithm else {},
+            parameters=dict(version.parameters) if version.algorithm == algorithm else {},
             parent=version,
             created_by=started_by,
         )

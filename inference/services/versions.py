@@ -8,12 +8,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from annotations.models import Collection, Image, Split, Verdict
+from annotations.models import Collection
 from inference.ml.thresholds import ScoreNormalizer
-from inference.models import Decision, Job, JobKind, ModelVersion, ModelVersionStatus, Prediction, Review
+from inference.models import Job, JobKind, ModelVersion, ModelVersionStatus, Prediction
+from inference.services.jobs import job_create
+from inference.services.snapshots import snapshot_create, training_image_list
 
 ARTIFACT_FILES = ("model.safetensors", "model.json")
 DEFAULT_BACKBONE = "efficientnet_lite0"
@@ -42,48 +43,6 @@ def artifact_delete(*, prefix: str) -> None:
             default_storage.delete(f"{prefix}/{name}")
 
 
-def training_image_list(*, collection: Collection) -> QuerySet[Image]:
-    """What a model learns normal from: train-split images labeled normal or not labeled yet."""
-    return (
-        Image.objects.filter(
-            collection=collection,
-            split=Split.TRAIN,
-            annotation__verdict__in=[Verdict.NORMAL, Verdict.UNLABELED],
-        )
-        .select_related("annotation")
-        .order_by("id")
-    )
-
-
-def labeled_image_list(*, collection: Collection) -> QuerySet[Image]:
-    """What the semi-supervised head learns from, outside the test split (kept for evaluation):
-    images labeled defective, and normal images a reviewer called a false alarm (`hard_normal`)."""
-    false_alarm = Review.objects.filter(prediction__image=OuterRef("pk"), decision=Decision.FALSE_POSITIVE)
-    return (
-        Image.objects.filter(collection=collection)
-        .exclude(split=Split.TEST)
-        .annotate(hard_normal=Exists(false_alarm))
-        .filter(
-            Q(annotation__verdict=Verdict.DEFECTIVE) | Q(annotation__verdict=Verdict.NORMAL, hard_normal=True)
-        )
-        .select_related("annotation")
-        .order_by("id")
-    )
-
-
-def test_image_list(*, collection: Collection) -> QuerySet[Image]:
-    return (
-        Image.objects.filter(collection=collection, split=Split.TEST)
-        .select_related("annotation")
-        .order_by("id")
-    )
-
-
-def snapshot(images: QuerySet[Image]) -> list[list[int]]:
-    """[[image id, annotation version], ...]: which labels, exactly, a job used."""
-    return [[image.pk, image.annotation.version] for image in images]
-
-
 @transaction.atomic
 def training_start(
     *,
@@ -101,25 +60,16 @@ def training_start(
     Raises:
         NothingToTrainOn: the collection has no training images.
     """
-    from inference.services.jobs import job_create
-
-    train = snapshot(training_image_list(collection=collection))
-    if not train:
+    if not training_image_list(collection=collection).exists():
         raise NothingToTrainOn(collection)
     parameters = dict(parameters or {})
-    labeled = [
-        [image.pk, image.annotation.version, image.hard_normal]
-        for image in labeled_image_list(collection=collection)
-    ]
     version = ModelVersion.objects.create(
         collection=collection,
         algorithm=algorithm,
         backbone=parameters.get("backbone", DEFAULT_BACKBONE),
         parameters=parameters,
         parent=parent,
-        train_snapshot=train,
-        labeled_snapshot=labeled,
-        test_snapshot=snapshot(test_image_list(collection=collection)),
+        snapshot=snapshot_create(collection=collection),
         created_by=created_by if created_by is not None and created_by.is_authenticated else None,
     )
     version.artifact_prefix = artifact_prefix(collection_id=collection.pk, version_id=version.pk)

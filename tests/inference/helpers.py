@@ -14,7 +14,14 @@ from annotations.services.ingest import image_inspect, image_store
 from annotations.services.projects import defect_type_get_or_create
 from inference.ml.synthetic import add_defect, normal_texture
 from inference.ml.thresholds import ScoreNormalizer
-from inference.models import ModelVersion, ModelVersionStatus, Prediction
+from inference.models import (
+    DataSnapshot,
+    ModelVersion,
+    ModelVersionStatus,
+    Prediction,
+    SnapshotImage,
+    SnapshotRole,
+)
 from inference.services.heatmaps import heatmap_key, heatmap_png
 
 FAST_PARAMETERS = {"image_size": 64, "coreset_ratio": 0.1, "batch_size": 8}
@@ -93,6 +100,17 @@ def labeled_test_images(collection: Collection, verdicts: list[str], *, seed: in
     return images
 
 
+def snapshot_of(collection: Collection, *, test: list[Image], train: list[Image] = ()) -> DataSnapshot:
+    """A data snapshot of these images at their current annotation versions."""
+    snapshot = DataSnapshot.objects.create(collection=collection)
+    SnapshotImage.objects.bulk_create(
+        SnapshotImage(snapshot=snapshot, image=image, annotation_version=image.annotation.version, role=role)
+        for role, images in ((SnapshotRole.TEST, test), (SnapshotRole.TRAIN, train))
+        for image in images
+    )
+    return snapshot
+
+
 def scored_version(
     collection: Collection, scores: dict[Image, float], *, threshold: float = 1.0, test: bool = True
 ) -> ModelVersion:
@@ -110,8 +128,7 @@ def scored_version(
         normalizer={"low": 0.0, "threshold": threshold, "high": 2.0},
         heatmap_low=0.0,
         heatmap_high=2.0,
-        train_snapshot=[],
-        test_snapshot=[[image.pk, image.annotation.version] for image in scores] if test else [],
+        snapshot=snapshot_of(collection, test=list(scores) if test else []),
     )
     normalizer = ScoreNormalizer(**version.normalizer)
     for image, score in scores.items():

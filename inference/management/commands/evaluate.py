@@ -7,9 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inference.management.jobwait import job_wait
-from inference.models import JobKind, JobStatus, ModelVersion, ModelVersionStatus
+from inference.models import JobKind, JobStatus, ModelVersion, ModelVersionStatus, SnapshotRole
 from inference.services.jobs import job_create
-from inference.services.versions import snapshot, test_image_list
+from inference.services.snapshots import snapshot_counts, snapshot_create
 
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max", "f1_max_threshold")
 
@@ -32,15 +32,16 @@ class Command(BaseCommand):
             versions.append(self._version(options["against"]))
             if versions[1].collection_id != versions[0].collection_id:
                 raise CommandError("both versions must belong to the same collection to share a test split")
-        rows = snapshot(test_image_list(collection=versions[0].collection))
-        if not rows:
+        snapshot = snapshot_create(collection=versions[0].collection, test_only=True)
+        n_test = snapshot_counts(snapshot=snapshot)[SnapshotRole.TEST]
+        if not n_test:
             raise CommandError("the collection's test split is empty: nothing to evaluate on")
         jobs = [
             job_create(
                 kind=JobKind.EVALUATE,
                 collection=version.collection,
                 model_version=version,
-                parameters={"test_snapshot": rows},
+                parameters={"snapshot": snapshot.pk},
             )
             for version in versions
         ]
@@ -50,14 +51,14 @@ class Command(BaseCommand):
             job = job_wait(job.pk, show=show, label=f"evaluate {version.pk}")
             if job.status != JobStatus.SUCCEEDED:
                 raise CommandError(f"evaluating model {version.pk} {job.status}: {job.failure_reason}")
-            result = {k: v for k, v in job.result.items() if k != "test_snapshot"}
+            result = dict(job.result)
             result["threshold"] = version.threshold
             results.append(result)
         if len(results) == 1:
             out: dict[str, Any] = results[0]
         else:
             out = {
-                "split": {"n_images": len(rows)},
+                "split": {"n_images": n_test, "snapshot": snapshot.pk},
                 "versions": results,
                 "difference": {
                     key: results[1][key] - results[0][key]

@@ -9,7 +9,8 @@ from annotations.models import Collection
 from inference.api.serializers import ALGORITHMS as TRAINABLE_ALGORITHMS
 from inference.management.jobwait import job_wait
 from inference.management.params import params_parse
-from inference.models import Job, JobKind, JobStatus
+from inference.models import Job, JobKind, JobStatus, SnapshotRole
+from inference.services.snapshots import snapshot_counts
 from inference.services.versions import NothingToTrainOn, training_start
 
 WORKER_HINT = "a worker must be running: `manage.py serve`, or `celery -A config worker -Q gpu,default`"
@@ -69,9 +70,10 @@ class Command(BaseCommand):
         except NothingToTrainOn as error:
             raise CommandError(str(error)) from None
         version = job.model_version
+        counts = snapshot_counts(snapshot=version.snapshot)
         self.stdout.write(
-            f"Training model {version.pk} of {collection.name!r} on {len(version.train_snapshot)} images "
-            f"(test split: {len(version.test_snapshot)}): job {job.pk}"
+            f"Training model {version.pk} of {collection.name!r} on {counts[SnapshotRole.TRAIN]} images "
+            f"(test split: {counts[SnapshotRole.TEST]}): job {job.pk}"
         )
         if not options["wait"]:
             self.stdout.write(f"Follow it at /api/v1/jobs/{job.pk}/ ({WORKER_HINT})")

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inference.models import Job, JobKind, JobStatus, ModelVersionStatus
+from inference.models import Job, JobKind, JobStatus, ModelVersionStatus, SnapshotRole
 from inference.services import jobs
 from inference.services.jobs import (
     JobCancelled,
@@ -138,11 +138,11 @@ def test_training_needs_training_images(team, sent):
 def test_training_freezes_its_data_snapshot(team, sent):
     made = synthetic_collection_fill(team.collection, train=3, test_normal=1, test_defective=1)
     version = training_start(collection=team.collection, algorithm="patchcore").model_version
-    assert version.train_snapshot == [[image.pk, 0] for image in made["train"]]
-    assert [pk for pk, _ in version.test_snapshot] == [
-        image.pk for image in made["test_normal"] + made["test_defective"]
+    rows = version.snapshot.images.order_by("role", "image_id")
+    assert [(row.role, row.image_id, row.annotation_version) for row in rows] == [
+        *((SnapshotRole.TEST, image.pk, 1) for image in made["test_normal"] + made["test_defective"]),
+        *((SnapshotRole.TRAIN, image.pk, 0) for image in made["train"]),
     ]
-    assert all(revision == 1 for _, revision in version.test_snapshot)
     assert version.artifact_prefix == f"models/{team.collection.pk}/{version.pk}"
 
 

@@ -9,10 +9,11 @@ from annotations.models import RevisionReason, Split, Verdict
 from annotations.services.annotations import RegionInput, annotation_update
 from inference.ml.algorithms.semisupervised import SemiSupervisedPatchCore
 from inference.ml.synthetic import add_defect, normal_texture
-from inference.models import JobKind, Prediction
+from inference.models import JobKind, Prediction, SnapshotRole
 from inference.services.jobs import job_run
-from inference.services.learning import score_execute, train_execute
 from inference.services.reviews import review_submit
+from inference.services.scoring import score_execute
+from inference.services.training import train_execute
 from inference.services.versions import training_start
 from tests.inference.helpers import FAST_PARAMETERS, _add, synthetic_collection_fill
 
@@ -78,7 +79,7 @@ def test_every_kind_of_label_reaches_the_semi_supervised_fit(team, monkeypatch):
     job.refresh_from_db()
     assert job.status == "succeeded", job.failure_reason
     assert seen == [["box", "image", "mask", "point", "scribble"]]  # the test split's defect stays out
-    assert len(job.model_version.labeled_snapshot) == 5
+    assert job.model_version.snapshot.images.filter(role=SnapshotRole.LABELED).count() == 5
 
 
 def test_a_rejected_false_alarm_is_not_raised_by_the_next_version(team):
@@ -109,6 +110,7 @@ def test_a_rejected_false_alarm_is_not_raised_by_the_next_version(team):
     )
     second = train_and_score("patchcore_ss", **FAST_HEAD)
 
-    assert second.model_version.labeled_snapshot == [[alarm.pk, 1, True]]
+    hard = second.model_version.snapshot.images.get(role=SnapshotRole.HARD_NORMAL)
+    assert (hard.image_id, hard.annotation_version) == (alarm.pk, 1)
     assert not second.is_defective
     assert second.normalized_score < first.normalized_score

@@ -3,9 +3,10 @@
 import pytest
 
 from inference.models import Job, JobKind, JobStatus, LearningSettings, Prediction
+from inference.services.evaluation import evaluate_execute
 from inference.services.jobs import job_run
-from inference.services.learning import evaluate_execute, train_execute
-from inference.services.reviews import review_submit
+from inference.services.reviews import review_followup_execute, review_submit
+from inference.services.training import train_execute
 from inference.services.versions import training_start
 from tests.frontend.helpers import add_image
 from tests.inference.helpers import FAST_PARAMETERS, scored_version, synthetic_collection_fill
@@ -23,11 +24,18 @@ def test_enough_decisions_start_the_next_version_once(team):
     predictions = list(Prediction.objects.filter(model_version=version).order_by("image_id"))
 
     review_submit(prediction=predictions[0], reviewer=team.reviewer, decision="unsure", expected_version=0)
-    assert not Job.objects.filter(kind=JobKind.TRAIN).exists()
+    assert not Job.objects.filter(kind__in=[JobKind.TRAIN, JobKind.RANK]).exists()
     review_submit(prediction=predictions[1], reviewer=team.reviewer, decision="unsure", expected_version=0)
     review_submit(prediction=predictions[2], reviewer=team.reviewer, decision="unsure", expected_version=0)
+    # The request only queued the follow-up (once: the second decision found it waiting).
+    assert not Job.objects.filter(kind=JobKind.TRAIN).exists()
+    (followup,) = Job.objects.filter(kind=JobKind.RANK)
+    job_run(job_id=followup.pk, work=review_followup_execute)
+    followup.refresh_from_db()
+    assert followup.status == JobStatus.SUCCEEDED, followup.failure_reason
 
     (train,) = Job.objects.filter(kind=JobKind.TRAIN)
+    assert followup.result["training_job"] == train.pk
     assert train.status == JobStatus.QUEUED
     assert train.model_version.parent == version and train.created_by == team.reviewer
 
@@ -40,7 +48,7 @@ def test_without_the_setting_decisions_train_nothing(team):
         prediction=version.predictions.get(), reviewer=team.reviewer, decision="unsure", expected_version=0
     )
 
-    assert not Job.objects.filter(kind=JobKind.TRAIN).exists()
+    assert not Job.objects.filter(kind__in=[JobKind.TRAIN, JobKind.RANK]).exists()
 
 
 def test_a_child_is_compared_with_its_parent_on_the_childs_test_split(team):
@@ -62,6 +70,6 @@ def test_a_child_is_compared_with_its_parent_on_the_childs_test_split(team):
     evaluation.refresh_from_db()
     assert evaluation.status == JobStatus.SUCCEEDED, evaluation.failure_reason
     assert evaluation.model_version == parent
-    assert evaluation.parameters["test_snapshot"] == child.test_snapshot
+    assert evaluation.parameters["snapshot"] == child.snapshot_id
     assert child.metrics["parent"]["model_version"] == parent.pk
     assert child.metrics["parent"]["image_auroc"] == pytest.approx(parent.metrics["image_auroc"])

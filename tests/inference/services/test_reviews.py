@@ -7,11 +7,14 @@ from django.utils import timezone
 
 from annotations.models import Annotation, RevisionReason, Verdict
 from annotations.services.annotations import RegionInput, StaleAnnotation
-from inference.models import LearningSettings, Prediction, Review
+from inference.models import Job, JobKind, JobStatus, LearningSettings, Prediction, Review
+from inference.services.jobs import job_run
 from inference.services.reviews import (
     ClaimedByOther,
     ReviewError,
     review_claim_next,
+    review_followup_execute,
+    review_followup_queue,
     review_pending,
     review_ranks_update,
     review_release,
@@ -208,3 +211,36 @@ def test_the_active_queue_does_not_start_with_near_duplicates(team, queue):
     order = [p.image_id for p in review_pending(version=version)]
     assert order[0] in (images[1].pk, images[2].pk)
     assert set(order[1:3]) != {images[1].pk, images[2].pk}  # its twin waits
+
+
+def test_a_decision_queues_the_ranking_instead_of_doing_it(
+    team, queue, sent, monkeypatch, django_capture_on_commit_callbacks
+):
+    from inference.services import reviews
+
+    monkeypatch.setattr(reviews, "RERANK_EVERY", 1)
+    ranked = []
+    monkeypatch.setattr(reviews, "review_ranks_update", lambda **kwargs: ranked.append(kwargs))
+    version, images = queue
+    prediction = Prediction.objects.get(model_version=version, image=images[1])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review_submit(prediction=prediction, reviewer=team.reviewer, decision="unsure", expected_version=0)
+
+    assert ranked == []  # nothing ranked inside the request
+    (job,) = Job.objects.filter(kind=JobKind.RANK)
+    assert (job.model_version, job.status, job.created_by) == (version, JobStatus.QUEUED, team.reviewer)
+    assert sent == [(job.pk, JobKind.RANK)]  # sent once the decision committed
+
+
+def test_the_rank_job_ranks_the_queue(team, queue, sent):
+    version, images = queue
+    LearningSettings.objects.create(collection=team.collection, review_strategy="highest")
+    job = review_followup_queue(version=version, created_by=None)
+    assert review_followup_queue(version=version, created_by=None) is None  # one waiting is enough
+
+    job_run(job_id=job.pk, work=review_followup_execute)
+
+    job.refresh_from_db()
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"ranked": 4, "training_job": None})
+    assert [p.image_id for p in review_pending(version=version)] == [images[i].pk for i in (3, 2, 1, 0)]

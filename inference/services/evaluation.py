@@ -1,0 +1,55 @@
+"""Evaluation: a ready version's metrics on a frozen test snapshot (the one the job names, else the
+collection's test split now), with the labels as they were at that snapshot. Runs in Celery workers.
+"""
+
+import numpy as np
+from django.db import transaction
+
+from inference.ml.metrics import evaluate
+from inference.models import DataSnapshot, ModelVersion, ModelVersionStatus, SnapshotRole
+from inference.services.jobs import JobContext, JobError
+from inference.services.scoring import StoredImages, images_in_order, model_load
+from inference.services.snapshots import snapshot_create
+from inference.truth import snapshot_truth
+
+
+def evaluate_execute(context: JobContext) -> None:
+    """Metrics of the job's version on its snapshot's test images; with `compare_with`, stored on
+    that child version as its parent's figures."""
+    version = ModelVersion.objects.select_related("collection").get(pk=context.job.model_version_id)
+    if version.status != ModelVersionStatus.READY:
+        raise JobError(
+            f"model {version.pk} is {version.status}, not ready; only a trained model can be evaluated"
+        )
+    snapshot_id = context.job.parameters.get("snapshot")
+    snapshot = (
+        DataSnapshot.objects.get(pk=snapshot_id)
+        if snapshot_id
+        else snapshot_create(collection=version.collection, test_only=True)
+    )
+    truths = snapshot_truth(snapshot=snapshot, roles=[SnapshotRole.TEST])
+    images = images_in_order([t.image_id for t in truths])
+    present = {image.pk for image in images}
+    truths = [t for t in truths if t.image_id in present]
+    if not images:
+        raise JobError("the test split is empty: move labeled images into it to evaluate")
+    context.progress(0.02, "loading the model")
+    detector = model_load(version)
+    predicted = detector.predict(StoredImages(images), progress=context.stage_progress(0.05, 0.9, "evaluate"))
+    result = evaluate(
+        predicted.scores,
+        np.array([t.label for t in truths], np.int64),
+        predicted.anomaly_maps,
+        [t.defect_mask() for t in truths],
+        threshold=version.threshold,
+    )
+    result["model_version"] = version.pk
+    result["snapshot"] = snapshot.pk
+    child_id = context.job.parameters.get("compare_with")
+    with transaction.atomic():
+        context.hold_check()
+        child = ModelVersion.objects.select_for_update().filter(pk=child_id).first() if child_id else None
+        if child is not None:
+            child.metrics = {**child.metrics, "parent": result}
+            child.save(update_fields=["metrics"])
+        context.complete(result, message=f"evaluated model {version.pk} on {len(images)} images")

@@ -1,0 +1,54 @@
+"""The kinds of background job, each declared once: its Celery task and queue, the work it does, who
+may start it, and what is undone when it is given up. Registered at start-up (`InferenceConfig.ready`);
+`inference.tasks` defines one task per kind from here.
+"""
+
+from annotations.models import Role
+from inference.models import Job, JobKind
+from inference.services.jobs import JobKindSpec, job_kind_register
+from inference.services.versions import model_version_abandon
+
+
+def _training_abandon(job: Job) -> None:
+    """A training that will not finish leaves a failed version and no files."""
+    if job.model_version_id:
+        model_version_abandon(version_id=job.model_version_id)
+
+
+JOB_KINDS = (
+    JobKindSpec(
+        kind=JobKind.TRAIN,
+        task="inference.train",
+        queue="gpu",
+        work="inference.services.training.train_execute",
+        start_role=Role.MANAGER,
+        abandon=_training_abandon,
+    ),
+    JobKindSpec(
+        kind=JobKind.SCORE,
+        task="inference.score",
+        queue="gpu",
+        work="inference.services.scoring.score_execute",
+        start_role=Role.REVIEWER,
+    ),
+    # Evaluation loads a model and predicts: the accelerator's work, like scoring.
+    JobKindSpec(
+        kind=JobKind.EVALUATE,
+        task="inference.evaluate",
+        queue="gpu",
+        work="inference.services.evaluation.evaluate_execute",
+        start_role=Role.REVIEWER,
+    ),
+    # Re-ranking the review queue and starting a due retraining: queued by decisions, never in a request.
+    JobKindSpec(
+        kind=JobKind.RANK,
+        task="inference.rank",
+        queue="default",
+        work="inference.services.reviews.review_followup_execute",
+    ),
+)
+
+
+def job_kinds_register() -> None:
+    for spec in JOB_KINDS:
+        job_kind_register(spec)

@@ -1,0 +1,154 @@
+"""Scoring: one path from stored images to scores, maps, regions and decisions, used by the score job,
+training's test predictions and evaluation (and later the inspection endpoint and the export's
+parity check). Runs in Celery workers: it loads the learning core.
+"""
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image as PILImage
+
+from annotations.models import Image
+from inference.ml.active import map_descriptor
+from inference.ml.algorithms import AnomalyDetector, Predictions, load_algorithm
+from inference.ml.postprocess import extract_regions
+from inference.ml.thresholds import ScoreNormalizer
+from inference.models import ModelVersion, ModelVersionStatus, Prediction, SnapshotImage
+from inference.services.heatmaps import heatmap_key, heatmap_png
+from inference.services.jobs import JobContext, JobError
+from inference.services.reviews import review_ranks_update
+from inference.services.versions import ARTIFACT_FILES
+
+SCORE_BATCH = 16
+MIN_REGION_AREA = 16  # px; smaller blobs above the threshold are noise
+
+
+class StoredImages(Sequence):
+    """Images read from storage one at a time, as the learning core asks for them."""
+
+    def __init__(self, images: Sequence[Image]) -> None:
+        self.images = list(images)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return StoredImages(self.images[index])
+        with self.images[index].file.open("rb") as file:
+            picture = PILImage.open(file)
+            picture.load()
+        return picture
+
+
+def images_in_order(ids: Sequence[int]) -> list[Image]:
+    """The images of `ids` that still exist, in that order."""
+    by_id = Image.objects.in_bulk(list(ids))
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def model_load(version: ModelVersion) -> AnomalyDetector:
+    """The version's fitted model, read from storage."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name in ARTIFACT_FILES:
+            with default_storage.open(f"{version.artifact_prefix}/{name}", "rb") as source:
+                Path(folder, name).write_bytes(source.read())
+        return load_algorithm(folder, device=settings.LOUPE_ML_DEVICE)
+
+
+def fitted_image_ids(version: ModelVersion) -> list[int]:
+    """The ids of the images the version was fitted on, in the order it saw them: what its
+    predictions' nearest-normal indices count."""
+    return list(
+        SnapshotImage.objects.filter(snapshot_id=version.snapshot_id, fit_index__isnull=False)
+        .order_by("fit_index")
+        .values_list("image_id", flat=True)
+    )
+
+
+def predictions_write(
+    *, version: ModelVersion, images: list[Image], predicted: Predictions, fitted_ids: list[int]
+) -> None:
+    """Heatmap files first (fixed keys, replaced), then one upsert per (version, image): running this
+    twice leaves one prediction per image."""
+    normalizer = ScoreNormalizer(**version.normalizer)
+    low, high = version.heatmap_low, version.heatmap_high
+    nearest = predicted.nearest_normal
+    rows = []
+    for i, image in enumerate(images):
+        anomaly_map, score = predicted.anomaly_maps[i], float(predicted.scores[i])
+        key = heatmap_key(version=version, image_id=image.pk)
+        if default_storage.exists(key):
+            default_storage.delete(key)
+        stored = default_storage.save(key, ContentFile(heatmap_png(anomaly_map, low, high)))
+        near = int(nearest[i]) if nearest is not None and 0 <= nearest[i] < len(fitted_ids) else None
+        rows.append(
+            Prediction(
+                model_version=version,
+                image=image,
+                score=score,
+                normalized_score=float(normalizer(score)),
+                is_defective=score >= version.threshold,
+                heatmap=stored,
+                heatmap_low=low,
+                heatmap_high=high,
+                regions=[
+                    region.to_dict()
+                    for region in extract_regions(anomaly_map, version.pixel_threshold, MIN_REGION_AREA)
+                ],
+                descriptor=[round(float(v), 4) for v in map_descriptor(anomaly_map, low, high)],
+                nearest_normal_id=fitted_ids[near] if near is not None else None,
+            )
+        )
+    Prediction.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["model_version", "image"],
+        update_fields=[
+            "score",
+            "normalized_score",
+            "is_defective",
+            "heatmap",
+            "heatmap_low",
+            "heatmap_high",
+            "regions",
+            "nearest_normal",
+            "descriptor",
+        ],
+    )
+
+
+def score_execute(context: JobContext) -> None:
+    """Score every image of the collection (or those the job names) that has no prediction yet from
+    this version, in batches, each committed with its predictions: an interrupted job resumes."""
+    version = ModelVersion.objects.get(pk=context.job.model_version_id)
+    if version.status != ModelVersionStatus.READY:
+        raise JobError(f"model {version.pk} is {version.status}, not ready; only a trained model can score")
+    images = Image.objects.filter(collection_id=version.collection_id).order_by("id")
+    if context.job.parameters.get("image_ids"):
+        images = images.filter(pk__in=context.job.parameters["image_ids"])
+    todo = list(images.exclude(predictions__model_version=version))
+    total = len(todo)
+    context.progress(0.01, "loading the model")
+    detector = model_load(version) if todo else None
+    fitted_ids = fitted_image_ids(version)
+    for start in range(0, total, SCORE_BATCH):
+        batch = todo[start : start + SCORE_BATCH]
+        predicted = detector.predict(
+            StoredImages(batch),
+            progress=context.stage_progress(0.02 + 0.98 * start / total, 0.98 * len(batch) / total, "score"),
+        )
+        with transaction.atomic():
+            context.hold_check()
+            predictions_write(version=version, images=batch, predicted=predicted, fitted_ids=fitted_ids)
+        context.progress(0.02 + 0.98 * (start + len(batch)) / total, f"scored {start + len(batch)}/{total}")
+    with transaction.atomic():
+        review_ranks_update(version=version)
+        count = Prediction.objects.filter(model_version=version).count()
+        context.complete({"scored": total, "predictions": count}, message=f"scored {total} images")
