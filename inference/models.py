@@ -25,6 +25,8 @@ class DataSnapshot(models.Model):
     in which role. What a model version learned from can always be read back, label for label."""
 
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="data_snapshots")
+    # Images per role, counted once when frozen (lists show them without counting rows).
+    counts = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

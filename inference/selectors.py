@@ -34,7 +34,7 @@ def model_version_list(
     *, user: User, collection_id: int | None = None, status: str | None = None
 ) -> QuerySet[ModelVersion]:
     versions = ModelVersion.objects.filter(collection__project__in=project_list(user=user)).select_related(
-        "collection"
+        "collection", "snapshot"
     )
     if collection_id is not None:
         versions = versions.filter(collection_id=collection_id)

@@ -17,6 +17,7 @@ from inference.models import (
     Prediction,
     Review,
 )
+from inference.services.snapshots import snapshot_counts
 
 # inference.ml.algorithms.ALGORITHMS, without importing torch in the web process
 ALGORITHMS = ("patchcore", "padim", "patchcore_ss")
@@ -99,6 +100,13 @@ class JobCreateInput(serializers.Serializer):
 
 
 class ModelVersionOutput(serializers.ModelSerializer):
+    snapshot_counts = serializers.SerializerMethodField(
+        help_text="Images of the version's data snapshot per role (train, test, labeled, hard_normal)"
+    )
+
+    def get_snapshot_counts(self, version: ModelVersion) -> dict[str, int]:
+        return snapshot_counts(snapshot=version.snapshot)
+
     class Meta:
         model = ModelVersion
         fields = [
@@ -119,8 +127,8 @@ class ModelVersionOutput(serializers.ModelSerializer):
             "fit_seconds",
             "peak_memory_bytes",
             "device",
-            "train_snapshot",
-            "test_snapshot",
+            "snapshot",
+            "snapshot_counts",
             "created_by",
             "created_at",
             "threshold_set_at",

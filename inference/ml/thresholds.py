@@ -3,7 +3,7 @@
 - With labeled defects: the F1-optimal threshold (:func:`f1_optimal_threshold`).
 - Without: a quantile of held-out normal scores for a target false-positive (over-reject) rate
   (:func:`normal_quantile_threshold`).
-- :func:`defect_regions` drops regions smaller than a minimum area from a thresholded map.
+- :func:`choose_threshold` picks between them for a new model.
 - :class:`ScoreNormalizer` maps raw scores to [0, 1] with the threshold at exactly 0.5.
 """
 
@@ -13,11 +13,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage
 
-from inference.ml.metrics import f1_max
-
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+from inference.ml.metrics import DEFECTIVE, UNLABELED, f1_max
 
 
 def f1_optimal_threshold(scores: ArrayLike, labels: ArrayLike) -> float:
@@ -53,28 +50,30 @@ def normal_quantile_threshold(normal_scores: ArrayLike, target_fpr: float = 0.01
     return float(np.nextafter(values[values.size - allowed - 1], np.inf))
 
 
-def defect_regions(
-    anomaly_map: NDArray[np.floating], threshold: float, min_area: int = 0
-) -> tuple[NDArray[np.int32], int]:
-    """Connected regions (8-connectivity) of ``anomaly_map >= threshold`` of at least ``min_area`` pixels.
+def choose_threshold(
+    scores: ArrayLike, labels: ArrayLike, fallback_scores: ArrayLike, *, target_fpr: float = 0.01
+) -> tuple[float, str]:
+    """The image threshold of a new model and how it was chosen.
+
+    F1-optimal when the labels hold both classes (``f1_max``); with only normal images labeled, their
+    ``1 - target_fpr`` quantile (``normal_quantile_fpr_<rate>``); with no normal labeled, the highest
+    of ``fallback_scores`` (``train_max``: the training images' own scores, optimistic but all there is).
 
     Args:
-        anomaly_map: ``(H, W)`` scores.
-        threshold: pixel threshold, same units.
-        min_area: smaller regions are dropped (noise, dust), px.
-
-    Returns:
-        ``(H, W)`` int32 labels (0 background, 1..K regions) and ``K``.
+        scores: ``(N,)`` scores of the held-out images.
+        labels: ``(N,)`` 1 defective, 0 normal, -1 not labeled (see :mod:`inference.ml.metrics`).
+        fallback_scores: scores of normal images to fall back on (e.g. a sample of the training set).
+        target_fpr: the over-reject rate aimed at without labeled defects.
     """
-    labels, count = ndimage.label(np.asarray(anomaly_map) >= threshold, structure=_EIGHT_CONNECTED)
-    if count == 0 or min_area <= 1:
-        return labels.astype(np.int32), int(count)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
-    keep = areas >= min_area
-    keep[0] = False
-    relabel = np.zeros(count + 1, np.int32)
-    relabel[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return relabel[labels], int(keep.sum())
+    labels = np.asarray(labels, np.int64)
+    labeled = labels != UNLABELED
+    chosen = np.asarray(scores, np.float64)[labeled]
+    flags = labels[labeled] == DEFECTIVE
+    if flags.any() and not flags.all():
+        return f1_optimal_threshold(chosen, flags), "f1_max"
+    if labeled.any() and not flags.any():
+        return normal_quantile_threshold(chosen, target_fpr), f"normal_quantile_fpr_{target_fpr:g}"
+    return normal_quantile_threshold(fallback_scores, 0.0), "train_max"
 
 
 @dataclass(frozen=True)

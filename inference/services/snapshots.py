@@ -62,6 +62,10 @@ def snapshot_create(*, collection: Collection, test_only: bool = False) -> DataS
         ),
         batch_size=1000,
     )
+    snapshot.counts = dict(
+        SnapshotImage.objects.filter(snapshot=snapshot).order_by().values_list("role").annotate(n=Count("pk"))
+    )
+    snapshot.save(update_fields=["counts"])
     return snapshot
 
 
@@ -76,13 +80,4 @@ def snapshot_image_ids(*, snapshot: DataSnapshot, role: str) -> list[int]:
 
 def snapshot_counts(*, snapshot: DataSnapshot | None) -> dict[str, int]:
     """How many images the snapshot holds in each role (0 for the roles it has none in)."""
-    counts = dict.fromkeys(SnapshotRole.values, 0)
-    if snapshot is not None:
-        for role, count in (
-            SnapshotImage.objects.filter(snapshot=snapshot)
-            .order_by()
-            .values_list("role")
-            .annotate(n=Count("pk"))
-        ):
-            counts[role] = count
-    return counts
+    return {role: (snapshot.counts.get(role, 0) if snapshot else 0) for role in SnapshotRole.values}

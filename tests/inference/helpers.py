@@ -108,6 +108,8 @@ def snapshot_of(collection: Collection, *, test: list[Image], train: list[Image]
         for role, images in ((SnapshotRole.TEST, test), (SnapshotRole.TRAIN, train))
         for image in images
     )
+    snapshot.counts = {SnapshotRole.TEST: len(test), SnapshotRole.TRAIN: len(train)}
+    snapshot.save(update_fields=["counts"])
     return snapshot
 
 

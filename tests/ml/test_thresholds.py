@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from inference.ml.postprocess import defect_regions
 from inference.ml.thresholds import (
     ScoreNormalizer,
-    defect_regions,
     f1_optimal_threshold,
     normal_quantile_threshold,
 )

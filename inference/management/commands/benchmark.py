@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
-from inference.ml.benchmark import run_benchmark
-from inference.ml.fewshot import BENCHMARK_KINDS, few_label_benchmark
+from inference.ml.experiments.benchmark import run_benchmark
+from inference.ml.experiments.fewshot import BENCHMARK_KINDS, few_label_benchmark
 
 
 class Command(BaseCommand):

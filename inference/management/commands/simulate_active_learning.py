@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inference.management.params import params_parse
 from inference.ml.active import STRATEGIES
-from inference.ml.benchmark import tqdm_progress
-from inference.ml.simulation import BASELINE, METRICS, plot_simulation, simulate_active_learning
+from inference.ml.experiments.benchmark import tqdm_progress
+from inference.ml.experiments.simulation import BASELINE, METRICS, plot_simulation, simulate_active_learning
 
 
 def _integers(text: str) -> list[int]:

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from inference.ml.algorithms.base import AnomalyDetector, FitReport, Predictions, read_model_document
+from inference.ml.algorithms.labels import LabeledImage, Scribble
 from inference.ml.algorithms.padim import Padim
 from inference.ml.algorithms.patchcore import PatchCore
-from inference.ml.algorithms.semisupervised import LabeledImage, Scribble, SemiSupervisedPatchCore
+from inference.ml.algorithms.patchcore_ss import SemiSupervisedPatchCore
 
 _ALGORITHMS: dict[str, type[AnomalyDetector]] = {
     cls.name: cls for cls in (PatchCore, Padim, SemiSupervisedPatchCore)

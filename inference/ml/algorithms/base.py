@@ -19,6 +19,7 @@ import torch
 from numpy.typing import NDArray
 from safetensors.torch import load_file, save_file
 
+from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.device import resolve_device
 from inference.ml.preprocessing import ImageInput, Mode, PreprocessConfig
 
@@ -140,17 +141,31 @@ class AnomalyDetector(ABC):
 
     name: ClassVar[str]
     params_type: ClassVar[type[FeatureParams]]
+    uses_labels: ClassVar[bool] = False
+    """Whether ``fit`` learns from labeled defects; those that do not learn only the hard normals."""
 
     def __init__(self, params: FeatureParams, device: str = "auto") -> None:
         self.params = params
         self.device = resolve_device(device)
 
     @abstractmethod
-    def fit(self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None) -> FitReport:
-        """Learn what normal looks like from defect-free images.
+    def fit(
+        self,
+        images: Sequence[ImageInput],
+        *,
+        labeled: Sequence[LabeledImage] = (),
+        progress: ProgressCallback | None = None,
+    ) -> FitReport:
+        """Learn what normal looks like from defect-free images, and from labeled images.
+
+        Every algorithm learns the ``normal_hard`` labeled images (false alarms a reviewer rejected)
+        as more normal images; only one that :attr:`uses_labels` learns from the defects.
+        ``Predictions.nearest_normal`` later counts ``images`` first, then ``labeled``: index
+        ``len(images) + i`` is ``labeled[i]``.
 
         Args:
             images: normal images (arrays or PIL images; a lazy sequence is fine).
+            labeled: labeled images, any kinds (see :mod:`inference.ml.algorithms.labels`).
             progress: called as work advances.
         """
 
@@ -202,6 +217,27 @@ class AnomalyDetector(ABC):
         model = cls(cls.params_type.from_dict(document["params"]), device=device)
         model.load_state_tensors(load_file(directory / TENSORS_FILE), document.get("metadata", {}))
         return model
+
+
+def hard_normal_positions(labeled: Sequence[LabeledImage]) -> list[int]:
+    """The positions in ``labeled`` of the ``normal_hard`` images."""
+    return [i for i, label in enumerate(labeled) if label.kind == "normal_hard"]
+
+
+class ChainedImages(Sequence[ImageInput]):
+    """Two image sequences read as one, lazily (neither is loaded to build it)."""
+
+    def __init__(self, first: Sequence[ImageInput], second: Sequence[ImageInput]) -> None:
+        self.first, self.second = first, second
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.second)
+
+    def __getitem__(self, index: int) -> ImageInput:  # type: ignore[override]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        index %= len(self)
+        return self.first[index] if index < len(self.first) else self.second[index - len(self.first)]
 
 
 def read_model_document(directory: str | Path) -> dict[str, Any]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import AnomalyDetector, FeatureParams, ProgressCallback
 from inference.ml.backbones import get_backbone
@@ -76,46 +74,6 @@ class PatchFeatureExtractor:
             yield self(canvases), views
             if progress is not None:
                 progress(stage, views[-1].image_index + 1, total)
-
-
-def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Smooth maps with a separable Gaussian (reflect padding, kernel radius 4 sigma).
-
-    Args:
-        maps: ``(B, H, W)`` float32.
-        sigma: standard deviation, px; ``0`` returns the maps unchanged.
-
-    Returns:
-        ``(B, H, W)`` float32.
-    """
-    if sigma <= 0:
-        return maps
-    radius = max(1, int(4 * sigma + 0.5))
-    radius = min(radius, maps.shape[-1] - 1, maps.shape[-2] - 1)
-    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32, device=maps.device)
-    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    x = maps[:, None]
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), kernel.view(1, 1, 1, -1))
-    x = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), kernel.view(1, 1, -1, 1))
-    return x[:, 0]
-
-
-def canvas_maps(grid_scores: torch.Tensor, canvas_size: int, sigma: float) -> NDArray[np.float32]:
-    """Upsample patch scores to the canvas and smooth them.
-
-    Args:
-        grid_scores: ``(B, h, w)`` patch scores.
-        canvas_size: canvas side, px.
-        sigma: Gaussian smoothing, canvas px.
-
-    Returns:
-        ``(B, S, S)`` float32 on the CPU.
-    """
-    maps = F.interpolate(
-        grid_scores[:, None], size=(canvas_size, canvas_size), mode="bilinear", align_corners=False
-    )[:, 0]
-    return gaussian_blur(maps, sigma).cpu().numpy()
 
 
 class FeatureDetector(AnomalyDetector):

@@ -9,9 +9,15 @@ from inference.ml.metrics.curves import (
     sweep,
     threshold_stats,
 )
+from inference.ml.metrics.evaluation import DEFECTIVE, NORMAL, NORMAL_TYPE, UNLABELED, evaluate
 from inference.ml.metrics.pro import aupro, pro_curve
 
 __all__ = [
+    "DEFECTIVE",
+    "NORMAL",
+    "NORMAL_TYPE",
+    "UNLABELED",
+    "evaluate",
     "F1Max",
     "ThresholdStats",
     "aupro",

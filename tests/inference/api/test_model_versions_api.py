@@ -4,6 +4,7 @@ import pytest
 
 from inference.models import ModelVersion, ModelVersionStatus, Prediction
 from tests.annotations.api.helpers import API
+from tests.frontend.helpers import label
 from tests.inference.helpers import labeled_test_images, scored_version
 
 
@@ -13,18 +14,23 @@ def version(team) -> ModelVersion:
     # The team's own image is scored too, but is not in the test snapshot.
     scores = {team.image: 0.1, **dict(zip(images, [0.4, 1.5, 0.8, 1.2], strict=True))}
     version = scored_version(team.collection, scores, threshold=1.0)
-    version.test_snapshot = version.test_snapshot[1:]
-    version.save(update_fields=["test_snapshot"])
+    version.snapshot.images.filter(image=team.image).delete()
     return version
 
 
-def test_scores_are_the_test_snapshot_with_current_labels(version, team, as_user):
+def test_scores_are_the_test_snapshot_with_its_labels(version, team, as_user):
+    # A label changed after the snapshot does not move the version's counts.
+    defective = version.snapshot.images.order_by("image_id")[1].image
+    label(defective, author=team.annotator, verdict="normal")
+
     response = as_user(team.viewer).get(f"{API}/model-versions/{version.pk}/scores/")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["threshold"] == 1.0
     rows = body["scores"]
-    assert [row["image"] for row in rows] == [image_id for image_id, _ in version.test_snapshot]
+    assert [row["image"] for row in rows] == list(
+        version.snapshot.images.order_by("image_id").values_list("image_id", flat=True)
+    )
     assert [(row["score"], row["label"]) for row in rows] == [(0.4, 0), (1.5, 1), (0.8, None), (1.2, None)]
     assert rows[1]["normalized_score"] == pytest.approx(0.75)
 

@@ -7,7 +7,7 @@ import pytest
 from annotations.geometry import mask_encode
 from annotations.models import RevisionReason, Split, Verdict
 from annotations.services.annotations import RegionInput, annotation_update
-from inference.ml.algorithms.semisupervised import SemiSupervisedPatchCore
+from inference.ml.algorithms.patchcore_ss import SemiSupervisedPatchCore
 from inference.ml.synthetic import add_defect, normal_texture
 from inference.models import JobKind, Prediction, SnapshotRole
 from inference.services.jobs import job_run
@@ -65,8 +65,8 @@ def test_every_kind_of_label_reaches_the_semi_supervised_fit(team, monkeypatch):
     seen: list[list[str]] = []
     fit = SemiSupervisedPatchCore.fit
 
-    def spy(self, images, *, labeled=None, progress=None):
-        seen.append(sorted(item.kind for item in labeled or ()))
+    def spy(self, images, *, labeled=(), progress=None):
+        seen.append(sorted(item.kind for item in labeled))
         return fit(self, images, labeled=labeled, progress=progress)
 
     monkeypatch.setattr(SemiSupervisedPatchCore, "fit", spy)

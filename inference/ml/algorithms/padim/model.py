@@ -19,12 +19,16 @@ import torch
 from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import (
+    ChainedImages,
     FeatureParams,
     FitReport,
     Predictions,
     ProgressCallback,
+    hard_normal_positions,
 )
-from inference.ml.algorithms.features import FeatureDetector, canvas_maps
+from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.algorithms.labels import LabeledImage
+from inference.ml.postprocess import canvas_maps
 from inference.ml.preprocessing import ImageInput, View, stitch
 
 
@@ -65,16 +69,25 @@ class Padim(FeatureDetector):
         self.mean: torch.Tensor | None = None
         self.inverse_covariance: torch.Tensor | None = None
 
-    def fit(self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None) -> FitReport:
-        """Estimate each position's Gaussian from normal images.
+    def fit(
+        self,
+        images: Sequence[ImageInput],
+        *,
+        labeled: Sequence[LabeledImage] = (),
+        progress: ProgressCallback | None = None,
+    ) -> FitReport:
+        """Estimate each position's Gaussian from normal images (the hard normals among ``labeled``
+        included).
 
         Args:
             images: defect-free images.
+            labeled: labeled images; only the ``normal_hard`` ones are learned.
             progress: called with stage ``features`` (images done).
 
         Raises:
             ValueError: fewer than two images.
         """
+        images = ChainedImages(images, [labeled[i].image for i in hard_normal_positions(labeled)])
         if len(images) < 2:
             raise ValueError("PaDiM needs at least two normal images to estimate covariances")
         started = time.perf_counter()

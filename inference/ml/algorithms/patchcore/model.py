@@ -25,9 +25,12 @@ from inference.ml.algorithms.base import (
     FitReport,
     Predictions,
     ProgressCallback,
+    hard_normal_positions,
 )
-from inference.ml.algorithms.features import FeatureDetector, canvas_maps
+from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.algorithms.patchcore.coreset import greedy_coreset
+from inference.ml.postprocess import canvas_maps
 from inference.ml.preprocessing import ImageInput, View, stitch, valid_grid
 
 _QUERY_CHUNK = 4096
@@ -110,12 +113,21 @@ class PatchCore(FeatureDetector):
         self.memory_bank: torch.Tensor | None = None
         self.bank_sources: torch.Tensor | None = None
 
-    def fit(self, images: Sequence[ImageInput], *, progress: ProgressCallback | None = None) -> FitReport:
-        """Build the memory bank from normal images.
+    def fit(
+        self,
+        images: Sequence[ImageInput],
+        *,
+        labeled: Sequence[LabeledImage] = (),
+        progress: ProgressCallback | None = None,
+    ) -> FitReport:
+        """Build the memory bank from normal images; every patch of a hard normal joins it too, so the
+        same false alarm is not raised again.
 
         Args:
             images: defect-free images.
-            progress: called with stages ``features`` (images done) and ``coreset`` (entries picked).
+            labeled: labeled images; only the ``normal_hard`` ones are learned.
+            progress: called with stages ``features`` (images done), ``coreset`` (entries picked) and
+                ``normal_hard`` (hard normals added).
 
         Raises:
             ValueError: no images.
@@ -126,10 +138,13 @@ class PatchCore(FeatureDetector):
         features, sources = self._patch_features(images, "features", progress)
         extracted = time.perf_counter()
         self._build_bank(features, sources, progress)
+        hard = hard_normal_positions(labeled)
+        if hard:
+            self._add_to_bank([labeled[i].image for i in hard], len(images) + np.array(hard), progress)
         assert self.memory_bank is not None
         finished = time.perf_counter()
         return FitReport(
-            n_images=len(images),
+            n_images=len(images) + len(hard),
             n_patches=len(features),
             seconds=finished - started,
             details={
@@ -176,6 +191,16 @@ class PatchCore(FeatureDetector):
             keep = np.arange(len(features))
         self.memory_bank = torch.from_numpy(np.ascontiguousarray(features[keep])).to(self.device)
         self.bank_sources = torch.from_numpy(sources[keep])
+
+    def _add_to_bank(
+        self, images: Sequence[ImageInput], sources: NDArray[np.int64], progress: ProgressCallback | None
+    ) -> None:
+        """Append every patch of ``images`` to the bank, recording ``sources[i]`` for image ``i``."""
+        assert self.memory_bank is not None and self.bank_sources is not None
+        features, index = self._patch_features(images, "normal_hard", progress)
+        added = torch.from_numpy(features).to(self.device)
+        self.memory_bank = torch.cat([self.memory_bank, added])
+        self.bank_sources = torch.cat([self.bank_sources, torch.from_numpy(sources[index])])
 
     def _nearest(
         self, queries: torch.Tensor, skip: torch.Tensor | None = None

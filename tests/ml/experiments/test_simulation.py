@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from inference.ml.algorithms.semisupervised import SemiSupervisedParams, SemiSupervisedPatchCore
-from inference.ml.benchmark import ImageFiles, discover_categories
-from inference.ml.simulation import (
-    _GrowingBankModel,
+from inference.ml.algorithms.patchcore_ss import SemiSupervisedParams, SemiSupervisedPatchCore
+from inference.ml.data import ImageFiles, discover_categories
+from inference.ml.experiments.growing_bank import GrowingBankModel
+from inference.ml.experiments.simulation import (
     plot_simulation,
     reviews_to_reach,
     simulate_active_learning,
@@ -113,7 +113,7 @@ def test_remembered_searches_score_as_a_fresh_model(shared_mvtec_folder, fast_pa
     train, test = ImageFiles(category.train), ImageFiles(category.test)
     first, second = np.flatnonzero(~category.test_labels)[:2]
     params = SemiSupervisedParams.from_dict(fast_params)
-    growing = _GrowingBankModel(params, "cpu")
+    growing = GrowingBankModel(params, "cpu")
     growing.fit(train)
     unsupervised = growing.predict(test)  # remembered before the bank grows
     growing.add_hard_normals([test[first]], np.array([100]), None)

@@ -3,7 +3,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from inference.ml.benchmark import discover_categories, run_benchmark
+from inference.ml.data import discover_categories
+from inference.ml.experiments.benchmark import run_benchmark
 
 
 def test_discover_categories(mvtec_folder):
@@ -20,7 +21,7 @@ def test_run_benchmark_reports_quality_and_cost(mvtec_folder, small_params):
         mvtec_folder, "patchcore", small_params(coreset_ratio=0.1), device="cpu", show_progress=False
     )
     [category] = results["categories"]
-    assert set(category["quality"]) >= {"image_auroc", "pixel_auroc", "aupro", "image_f1_max", "threshold"}
+    assert set(category["quality"]) >= {"image_auroc", "pixel_auroc", "aupro", "f1_max", "f1_max_threshold"}
     assert category["quality"]["image_auroc"] > 0.9
     cost = category["cost"]
     assert cost["fit_seconds"] > 0 and cost["images_per_second"] > 0

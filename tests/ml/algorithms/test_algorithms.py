@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from inference.ml.algorithms import get_algorithm, load_algorithm
-from inference.ml.benchmark import evaluate
+from inference.ml.metrics import evaluate
 
 
 @pytest.mark.parametrize("name", ["patchcore", "padim"])

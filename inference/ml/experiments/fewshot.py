@@ -26,15 +26,11 @@ from scipy import ndimage
 
 from inference.ml.algorithms.base import FeatureParams
 from inference.ml.algorithms.features import PatchFeatureExtractor
-from inference.ml.algorithms.semisupervised import LabeledImage, SemiSupervisedParams, SemiSupervisedPatchCore
-from inference.ml.benchmark import (
-    Category,
-    ImageFiles,
-    discover_categories,
-    evaluate,
-    load_mask,
-    tqdm_progress,
-)
+from inference.ml.algorithms.labels import LabeledImage
+from inference.ml.algorithms.patchcore_ss import SemiSupervisedParams, SemiSupervisedPatchCore
+from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
+from inference.ml.experiments.benchmark import tqdm_progress
+from inference.ml.metrics import evaluate
 from inference.ml.preprocessing import ImageInput
 
 BENCHMARK_KINDS: tuple[str, ...] = ("mask", "box", "point", "image")
@@ -42,7 +38,7 @@ BENCHMARK_KINDS: tuple[str, ...] = ("mask", "box", "point", "image")
 BASELINE = "patchcore"
 """Name of the unsupervised variant in the results."""
 _EIGHT_CONNECTED = np.ones((3, 3), bool)
-_SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "aupro", "image_f1_max")
+_SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "aupro", "f1_max")
 
 
 class CachingExtractor(PatchFeatureExtractor):
@@ -183,7 +179,7 @@ def few_label_category(
     Returns:
         ``labeled`` (the labeled images' names), ``n_eval``, and per variant (``patchcore``: the
         model without labels, which is PatchCore exactly; then each kind) ``quality`` (see
-        :func:`~inference.ml.benchmark.evaluate`), ``summary`` (its main figures) and
+        :func:`~inference.ml.metrics.evaluate`), ``summary`` (its main figures) and
         ``fit_seconds`` (the memory bank's for ``patchcore``, the head's for the others).
 
     Raises:

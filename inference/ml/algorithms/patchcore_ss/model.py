@@ -2,9 +2,9 @@
 
 Fit: PatchCore's memory bank of normal patch features; every patch of a reviewed false positive
 (a ``normal_hard`` label) joins the bank, so the same false alarm is not raised again. When labels
-name defects, a :class:`~inference.ml.algorithms.semisupervised.head.PatchHead` learns on the frozen
+name defects, a :class:`~inference.ml.algorithms.patchcore_ss.head.PatchHead` learns on the frozen
 patch features to tell defect patches from normal ones. Its defect patches come from the labels
-(see :mod:`~inference.ml.algorithms.semisupervised.labels`) and from synthetic defects drawn on normal
+(see :mod:`~inference.ml.algorithms.patchcore_ss.labels`) and from synthetic defects drawn on normal
 training images, so that it learns what defects look like in general, not only the handful it was
 shown (the idea of DRA, BGAD and PRN); its normal patches come from normal training images and the
 labels.
@@ -31,8 +31,8 @@ from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import FitReport, ProgressCallback
 from inference.ml.algorithms.patchcore import PatchCore, PatchCoreParams
-from inference.ml.algorithms.semisupervised.head import PatchHead, train_head
-from inference.ml.algorithms.semisupervised.labels import (
+from inference.ml.algorithms.patchcore_ss.head import PatchHead, train_head
+from inference.ml.algorithms.patchcore_ss.labels import (
     LabeledImage,
     cell_coverage,
     patch_targets,
@@ -121,6 +121,7 @@ class SemiSupervisedPatchCore(PatchCore):
 
     name = "patchcore_ss"
     params_type = SemiSupervisedParams
+    uses_labels = True
 
     def __init__(self, params: SemiSupervisedParams | None = None, device: str = "auto") -> None:
         super().__init__(params or SemiSupervisedParams(), device)
@@ -133,7 +134,7 @@ class SemiSupervisedPatchCore(PatchCore):
         self,
         images: Sequence[ImageInput],
         *,
-        labeled: Sequence[LabeledImage] | None = None,
+        labeled: Sequence[LabeledImage] = (),
         progress: ProgressCallback | None = None,
     ) -> FitReport:
         """Build the memory bank from normal images and the hard normals, then learn from the labels.
@@ -153,11 +154,8 @@ class SemiSupervisedPatchCore(PatchCore):
             ValueError: no normal images.
         """
         started = time.perf_counter()
-        labeled = tuple(labeled or ())
-        report = super().fit(images, progress=progress)
-        hard = [i for i, label in enumerate(labeled) if label.kind == "normal_hard"]
-        if hard:
-            self._add_to_bank([labeled[i].image for i in hard], len(images) + np.array(hard), progress)
+        labeled = tuple(labeled)
+        report = super().fit(images, labeled=labeled, progress=progress)
         details = self.fit_head(images, labeled, progress=progress)
         assert self.memory_bank is not None
         return FitReport(
@@ -166,16 +164,6 @@ class SemiSupervisedPatchCore(PatchCore):
             seconds=time.perf_counter() - started,
             details={**report.details, "memory_bank_size": len(self.memory_bank), **details},
         )
-
-    def _add_to_bank(
-        self, images: Sequence[ImageInput], sources: NDArray[np.int64], progress: ProgressCallback | None
-    ) -> None:
-        """Append every patch of ``images`` to the bank, recording ``sources[i]`` for image ``i``."""
-        assert self.memory_bank is not None and self.bank_sources is not None
-        features, index = self._patch_features(images, "normal_hard", progress)
-        added = torch.from_numpy(features).to(self.device)
-        self.memory_bank = torch.cat([self.memory_bank, added])
-        self.bank_sources = torch.cat([self.bank_sources, torch.from_numpy(sources[index])])
 
     def fit_head(
         self,

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from inference.ml.algorithms import LabeledImage, Scribble, get_algorithm, load_algorithm
-from inference.ml.algorithms.semisupervised.labels import cell_coverage, patch_targets, valid_cells
-from inference.ml.benchmark import evaluate
-from inference.ml.fewshot import few_label_benchmark, mask_to_label
+from inference.ml.algorithms.patchcore_ss.labels import cell_coverage, patch_targets, valid_cells
+from inference.ml.experiments.fewshot import few_label_benchmark, mask_to_label
+from inference.ml.metrics import evaluate
 from inference.ml.preprocessing import PreprocessConfig
 from inference.ml.synthetic import DEFECT_KINDS, add_defect, normal_texture
 
@@ -125,7 +125,7 @@ def test_without_defect_labels_the_model_is_patchcore(synthetic_category, small_
     patchcore = get_algorithm("patchcore", device="cpu", **params)
     patchcore.fit(synthetic_category["train"][:8])
     expected = patchcore.predict(synthetic_category["test"][:6])
-    for labeled in (None, []):
+    for labeled in ((), []):
         model = get_algorithm("patchcore_ss", device="cpu", **params)
         model.fit(synthetic_category["train"][:8], labeled=labeled)
         got = model.predict(synthetic_category["test"][:6])

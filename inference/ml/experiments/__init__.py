@@ -1,0 +1,1 @@
+"""Experiment drivers over the learning core: benchmarks, few-label comparisons, the simulation."""

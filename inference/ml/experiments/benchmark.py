@@ -1,0 +1,176 @@
+"""Fit and evaluate an algorithm on datasets in the MVTec AD layout (:mod:`inference.ml.data`),
+measuring quality and cost."""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from inference.ml.algorithms import get_algorithm
+from inference.ml.algorithms.base import ProgressCallback
+from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
+from inference.ml.metrics import evaluate
+
+
+class _PeakMemory:
+    """Highest resident set size seen while running, sampled every ``interval`` seconds (Linux)."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def _rss(self) -> int:
+        try:
+            with open("/proc/self/statm") as handle:
+                return int(handle.read().split()[1]) * self._page
+        except OSError:  # not Linux: the process's lifetime peak is the best available
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_bytes = max(self.peak_bytes, self._rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_bytes = max(self.peak_bytes, self._rss())
+
+
+@contextmanager
+def tqdm_progress(enabled: bool = True) -> Iterator[ProgressCallback | None]:
+    """A progress callback drawing one tqdm bar per stage; ``None`` when disabled."""
+    if not enabled:
+        yield None
+        return
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            unit = {"coreset": "pt", "head": "step"}.get(stage, "img")
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def benchmark_category(
+    category: Category,
+    algorithm: str,
+    params: dict[str, Any],
+    *,
+    device: str = "auto",
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Fit on ``train/good``, predict ``test``, and report quality and cost.
+
+    Returns:
+        ``quality`` (see :func:`evaluate`) and ``cost``: ``fit_seconds``, ``predict_seconds``,
+        ``images_per_second`` (prediction), ``peak_memory_mb`` (resident set, whole process),
+        ``model_size_mb`` (safetensors + JSON), plus the fit report's details.
+    """
+    import torch
+
+    torch.manual_seed(int(params.get("seed", 0)))
+    model = get_algorithm(algorithm, device=device, **params)
+    with _PeakMemory() as memory, tqdm_progress(show_progress) as progress:
+        report = model.fit(ImageFiles(category.train), progress=progress)
+        started = time.perf_counter()
+        predictions = model.predict(ImageFiles(category.test), progress=progress)
+        predict_seconds = time.perf_counter() - started
+    masks = [
+        load_mask(path, anomaly_map.shape)
+        for path, anomaly_map in zip(category.masks, predictions.anomaly_maps, strict=True)
+    ]
+    quality = evaluate(
+        predictions.scores,
+        category.test_labels.astype(np.int64),
+        predictions.anomaly_maps,
+        masks,
+        types=category.test_types,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        model_bytes = sum(path.stat().st_size for path in model.save(folder))
+    return {
+        "category": category.name,
+        "n_train": len(category.train),
+        "n_test": len(category.test),
+        "n_test_defective": int(category.test_labels.sum()),
+        "quality": quality,
+        "cost": {
+            "fit_seconds": report.seconds,
+            "predict_seconds": predict_seconds,
+            "images_per_second": len(category.test) / predict_seconds,
+            "peak_memory_mb": memory.peak_bytes / 2**20,
+            "model_size_mb": model_bytes / 2**20,
+            "device": str(model.device),
+            **report.details,
+        },
+    }
+
+
+def run_benchmark(
+    root: str | Path,
+    algorithm: str,
+    params: dict[str, Any],
+    *,
+    categories: Sequence[str] | None = None,
+    device: str = "auto",
+    show_progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Benchmark every category under ``root``.
+
+    Args:
+        root: a category folder or a folder of them (MVTec AD layout).
+        algorithm: algorithm name (``patchcore``, ``padim``).
+        params: the algorithm's parameters.
+        categories: only these categories.
+        device: ``auto``, ``cpu`` or ``cuda[:N]``.
+        show_progress: draw tqdm progress bars.
+        log: called with one summary line per category.
+
+    Returns:
+        ``algorithm``, ``params``, one entry per category, and the ``mean`` of each metric over categories.
+    """
+    results = []
+    for category in discover_categories(root, categories):
+        result = benchmark_category(category, algorithm, params, device=device, show_progress=show_progress)
+        results.append(result)
+        if log is not None:
+            quality, cost = result["quality"], result["cost"]
+            log(
+                f"{category.name}: image AUROC {quality['image_auroc']:.4f}, "
+                f"pixel AUROC {quality.get('pixel_auroc', float('nan')):.4f}, "
+                f"AUPRO {quality.get('aupro', float('nan')):.4f}, fit {cost['fit_seconds']:.1f} s, "
+                f"{cost['images_per_second']:.1f} img/s, peak {cost['peak_memory_mb']:.0f} MB"
+            )
+    keys = ("image_auroc", "pixel_auroc", "aupro", "f1_max")
+    mean = {
+        key: float(np.mean([r["quality"][key] for r in results if key in r["quality"]]))
+        for key in keys
+        if any(key in r["quality"] for r in results)
+    }
+    return {"algorithm": algorithm, "params": params, "categories": results, "mean": mean}
