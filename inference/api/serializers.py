@@ -17,6 +17,7 @@ from inference.models import (
     Prediction,
     Review,
 )
+from inference.services.job_kinds import JOB_KINDS
 from inference.services.snapshots import snapshot_counts
 
 # inference.ml.algorithms.ALGORITHMS, without importing torch in the web process
@@ -59,7 +60,7 @@ class JobCreateInput(serializers.Serializer):
     """`train` needs `collection` (and optionally `algorithm`, `parameters`, `parent`); `score` and
     `evaluate` need `model_version`."""
 
-    kind = serializers.ChoiceField(choices=JobKind.choices)
+    kind = serializers.ChoiceField(choices=[spec.kind for spec in JOB_KINDS if spec.start_role])
     collection = ScopedPrimaryKeyRelatedField(
         annotation_selectors.collection_list, Collection, required=False
     )

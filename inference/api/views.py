@@ -27,7 +27,7 @@ from inference import selectors
 from inference.api import serializers as s
 from inference.models import JobKind, ModelVersion, Prediction
 from inference.services.heatmaps import overlay_png
-from inference.services.jobs import JobNotCancellable, job_cancel, job_create
+from inference.services.jobs import JobNotCancellable, job_cancel, job_create, job_kind
 from inference.services.reviews import (
     ClaimedByOther,
     review_claim_next,
@@ -43,7 +43,6 @@ from inference.services.versions import (
     training_start,
 )
 
-START_ROLES = {JobKind.TRAIN: Role.MANAGER, JobKind.SCORE: Role.REVIEWER, JobKind.EVALUATE: Role.REVIEWER}
 CACHE = "private, max-age=3600"
 
 
@@ -78,7 +77,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
         role_require(
             user=request.user,
             project_id=collection.project_id,
-            minimum=START_ROLES[kind],
+            minimum=job_kind(kind).start_role,
             doing=f"{kind} jobs",
         )
         if kind == JobKind.TRAIN:
@@ -107,7 +106,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
         role_require(
             user=request.user,
             project_id=job.collection.project_id,
-            minimum=START_ROLES[job.kind],
+            # A kind only the platform starts is a manager's to stop.
+            minimum=job_kind(job.kind).start_role or Role.MANAGER,
             doing=f"cancelling {job.kind} jobs",
         )
         try:

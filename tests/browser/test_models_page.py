@@ -3,7 +3,8 @@ manager saves the threshold, two versions are compared; viewers look and use the
 
 import pytest
 
-from inference.models import ModelVersion, Prediction
+from inference.models import ModelVersion, Prediction, SnapshotRole
+from inference.truth import DEFECTIVE, UNLABELED, snapshot_labels
 from tests import factories
 from tests.browser.conftest import login, screenshot
 from tests.inference.helpers import labeled_test_images, scored_version
@@ -30,17 +31,15 @@ def two_versions(team) -> tuple[ModelVersion, ModelVersion]:
 
 def expected(version: ModelVersion, threshold: float) -> dict[str, int]:
     """The confusion matrix at `threshold` from the database: the predictions on the version's test
-    snapshot, against the images' current verdicts (unlabeled ones do not count)."""
-    test_ids = {image_id for image_id, _ in version.test_snapshot}
+    snapshot, against the images' verdicts at the snapshot (unlabeled ones do not count)."""
+    labels = snapshot_labels(snapshot=version.snapshot, role=SnapshotRole.TEST)
     counts = dict.fromkeys(CELLS, 0)
-    rows = Prediction.objects.filter(model_version=version).values_list(
-        "image_id", "score", "image__annotation__verdict"
-    )
-    for image_id, score, verdict in rows:
-        if image_id not in test_ids or verdict not in ("normal", "defective"):
+    rows = Prediction.objects.filter(model_version=version).values_list("image_id", "score")
+    for image_id, score in rows:
+        if labels.get(image_id, UNLABELED) == UNLABELED:
             continue
         flagged = score >= threshold
-        cell = ("tp" if flagged else "fn") if verdict == "defective" else ("fp" if flagged else "tn")
+        cell = ("tp" if flagged else "fn") if labels[image_id] == DEFECTIVE else ("fp" if flagged else "tn")
         counts[cell] += 1
     return counts
 

@@ -2,7 +2,9 @@
 
 from django.urls import reverse
 
-from inference.models import LearningSettings, Prediction
+from inference.models import Job, JobKind, LearningSettings, Prediction
+from inference.services.jobs import job_run
+from inference.services.reviews import review_followup_execute
 from tests.frontend.helpers import add_image, page_config
 from tests.inference.helpers import scored_version
 
@@ -48,7 +50,7 @@ def test_another_teams_review_page_does_not_exist(client, team, other_team):
     assert not LearningSettings.objects.exists()
 
 
-def test_managers_set_the_queue_order_and_it_takes_effect(client, team):
+def test_managers_set_the_queue_order_and_it_takes_effect(client, team, sent):
     low, high = add_image(team.collection, "low.png", seed=1), add_image(team.collection, "high.png", seed=2)
     version = scored_version(team.collection, {low: 0.9, high: 1.9})
     url = reverse("collection-learning-settings", args=[team.collection.pk])
@@ -65,4 +67,6 @@ def test_managers_set_the_queue_order_and_it_takes_effect(client, team):
     assert response.status_code == 302
     settings = LearningSettings.objects.get(collection=team.collection)
     assert (settings.review_strategy, settings.retrain_after_reviews) == ("highest", 3)
+    (ranking,) = Job.objects.filter(kind=JobKind.RANK, model_version=version)  # ranked in a job
+    job_run(job_id=ranking.pk, work=review_followup_execute)
     assert Prediction.objects.get(model_version=version, image=high).review_rank == 0
