@@ -3,8 +3,7 @@ from urllib.parse import urlencode
 from django import forms
 
 from annotations.models import DefectType, Project, Split, Verdict
-from inference.api.serializers import ALGORITHMS
-from inference.api.serializers import ALGORITHMS as TRAINABLE_ALGORITHMS
+from inference.ml.catalogue import ALGORITHMS
 from inference.models import ReviewStrategy
 
 
@@ -105,4 +104,4 @@ class LearningSettingsForm(forms.Form):
     retrain_after_reviews = forms.IntegerField(
         label="Retrain after", min_value=0, max_value=100_000, help_text="decisions (0: only on demand)"
     )
-    algorithm = forms.ChoiceField(choices=[(name, name) for name in TRAINABLE_ALGORITHMS])
+    algorithm = forms.ChoiceField(choices=[(name, name) for name in ALGORITHMS])

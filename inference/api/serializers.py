@@ -6,6 +6,7 @@ from annotations import selectors as annotation_selectors
 from annotations.api.serializers import RegionSerializer, ScopedPrimaryKeyRelatedField, defect_types_check
 from annotations.models import Collection
 from inference import selectors
+from inference.ml import catalogue
 from inference.models import (
     Decision,
     FalsePositiveReason,
@@ -19,9 +20,6 @@ from inference.models import (
 )
 from inference.services.job_kinds import JOB_KINDS
 from inference.services.snapshots import snapshot_counts
-
-# inference.ml.algorithms.ALGORITHMS, without importing torch in the web process
-ALGORITHMS = ("patchcore", "padim", "patchcore_ss")
 
 
 class JobOutput(serializers.ModelSerializer):
@@ -65,7 +63,7 @@ class JobCreateInput(serializers.Serializer):
         annotation_selectors.collection_list, Collection, required=False
     )
     model_version = ScopedPrimaryKeyRelatedField(selectors.model_version_list, ModelVersion, required=False)
-    algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="patchcore")
+    algorithm = serializers.ChoiceField(choices=list(catalogue.ALGORITHMS), default="patchcore")
     parameters = serializers.DictField(required=False, default=dict, help_text='e.g. {"image_size": 256}')
     parent = ScopedPrimaryKeyRelatedField(selectors.model_version_list, ModelVersion, required=False)
     score_after = serializers.BooleanField(default=True, help_text="train: score the collection when done")
@@ -79,7 +77,7 @@ class JobCreateInput(serializers.Serializer):
                 raise serializers.ValidationError(
                     {"parent": ["the parent model belongs to another collection"]}
                 )
-            self._check_parameters(data["algorithm"], data["parameters"])
+            data["parameters"] = self._check_parameters(data["algorithm"], data["parameters"])
         else:
             version = data.get("model_version")
             if version is None:
@@ -91,12 +89,10 @@ class JobCreateInput(serializers.Serializer):
             data["collection"] = version.collection
         return data
 
-    def _check_parameters(self, algorithm: str, parameters: dict[str, Any]) -> None:
-        from inference.ml.algorithms import get_algorithm
-
+    def _check_parameters(self, algorithm: str, parameters: dict[str, Any]) -> dict[str, Any]:
         try:
-            get_algorithm(algorithm, device="cpu", **parameters)
-        except (TypeError, ValueError) as error:
+            return catalogue.parameters_check(algorithm, parameters)
+        except ValueError as error:
             raise serializers.ValidationError({"parameters": [str(error)]}) from None
 
 

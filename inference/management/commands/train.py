@@ -6,9 +6,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Collection
-from inference.api.serializers import ALGORITHMS as TRAINABLE_ALGORITHMS
 from inference.management.jobwait import job_wait
 from inference.management.params import params_parse
+from inference.ml.catalogue import ALGORITHMS, parameters_check
 from inference.models import Job, JobKind, JobStatus, SnapshotRole
 from inference.services.snapshots import snapshot_counts
 from inference.services.versions import NothingToTrainOn, training_start
@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("collection", help="collection name or id")
         parser.add_argument("--project", help="the collection's project, when its name is not unique")
-        parser.add_argument("--algorithm", choices=TRAINABLE_ALGORITHMS, default="patchcore")
+        parser.add_argument("--algorithm", choices=list(ALGORITHMS), default="patchcore")
         parser.add_argument("--image-size", type=int, help="canvas side, px (multiple of 32)")
         parser.add_argument(
             "--param", action="append", default=[], metavar="NAME=JSON", help="any algorithm parameter"
@@ -54,11 +54,9 @@ class Command(BaseCommand):
         if options["image_size"]:
             parameters["image_size"] = options["image_size"]
         parameters.update(params_parse(options["param"]))
-        from inference.ml.algorithms import get_algorithm
-
         try:
-            get_algorithm(options["algorithm"], device="cpu", **parameters)
-        except (TypeError, ValueError) as error:
+            parameters = parameters_check(options["algorithm"], parameters, web=False)
+        except ValueError as error:
             raise CommandError(str(error)) from None
         try:
             job = training_start(
