@@ -8,8 +8,8 @@ from PIL import Image as PILImage
 
 from annotations.geometry import mask_decode
 from annotations.models import AnnotationRevision, Collection, Image, Project, Region, RevisionReason
-from annotations.services.demo import demo_dataset_write
 from annotations.services.importing import DatasetError, dataset_plan
+from inference.services.demo import demo_dataset_write
 from tests.conftest import png_bytes
 
 

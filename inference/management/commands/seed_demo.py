@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from annotations.models import Collection
-from annotations.services.demo import DEMO_CATEGORY, DEMO_PROJECT, demo_seed, demo_user_get_or_create
+from inference.services.demo import DEMO_CATEGORY, DEMO_PROJECT, demo_seed, demo_user_get_or_create
 from inference.services.versions import training_start
 
 DEMO_TRAINING = {"algorithm": "patchcore_ss", "parameters": {"image_size": 256}}
