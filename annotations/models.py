@@ -7,6 +7,7 @@ after the change, so nothing a person labeled is ever lost.
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -21,7 +22,7 @@ ROLE_RANK = {Role.VIEWER: 0, Role.ANNOTATOR: 1, Role.REVIEWER: 2, Role.MANAGER: 
 
 
 class Project(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -29,6 +30,9 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # Names are unique across the instance, whatever their case ("Line 3" and "line 3" are one
+        # name): the one rule, which services.projects.project_create reports as ProjectNameTaken.
+        constraints = [models.UniqueConstraint(Lower("name"), name="project_unique_name_any_case")]
         ordering = ["name"]
 
     def __str__(self) -> str:

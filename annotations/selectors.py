@@ -1,9 +1,10 @@
 """Reads, always scoped by membership: what a user is not a member of does not exist for them."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from annotations.models import (
     ROLE_RANK,
@@ -15,7 +16,6 @@ from annotations.models import (
     Project,
     Role,
 )
-from inference.models import Prediction, Review
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -37,12 +37,10 @@ def collection_list(*, user: User, project_id: int | None = None) -> QuerySet[Co
 
 
 def defect_type_list(*, user: User, collection_id: int | None = None) -> QuerySet[DefectType]:
-    defect_types = DefectType.objects.filter(collection__project__in=project_list(user=user))
+    defect_types = DefectType.objects.filter(collection__project__in=project_list(user=user)).select_related(
+        "collection"
+    )
     return defect_types if collection_id is None else defect_types.filter(collection_id=collection_id)
-
-
-# How the grid can be ordered: the keys of its keyset pages, the id last so that every key is unique.
-IMAGE_ORDERS = {"id": ("pk",), "score": ("score", "pk"), "-score": ("-score", "-pk")}
 
 
 def image_list(
@@ -52,19 +50,9 @@ def image_list(
     split: str | None = None,
     verdict: str | None = None,
     defect_type_id: int | None = None,
-    model_version_id: int | None = None,
-    score_min: float | None = None,
-    score_max: float | None = None,
-    reviewed: bool | None = None,
-    order: str = "id",
 ) -> QuerySet[Image]:
-    """Images, filtered and ordered (see `IMAGE_ORDERS`).
-
-    The score filters and orders use the normalized scores of the model version `model_version_id`
-    and leave out the images it has not scored; in a score order each image carries its `score`.
-    `reviewed`: whether someone reviewed a prediction of the image, of any version (a review is a
-    label; it outlives its model).
-    """
+    """Images, filtered, in id order (`inference.selectors.scored_image_list` adds the model's
+    scores and reviews)."""
     images = Image.objects.filter(collection__project__in=project_list(user=user)).select_related(
         "annotation", "collection"
     )
@@ -76,71 +64,50 @@ def image_list(
         images = images.filter(annotation__verdict=verdict)
     if defect_type_id is not None:
         images = images.filter(annotation__regions__defect_type_id=defect_type_id).distinct()
-    if reviewed is not None:
-        review = Exists(Review.objects.filter(prediction__image_id=OuterRef("pk")))
-        images = images.filter(review if reviewed else ~review)
-    bounds: dict[str, float] = {}
-    if score_min is not None:
-        bounds["normalized_score__gte"] = score_min
-    if score_max is not None:
-        bounds["normalized_score__lte"] = score_max
-    if bounds or order != "id":
-        if model_version_id is None:
-            return images.none()
-        if order == "id":
-            # A lookup per image: a page in id order stops early, whatever share of the images match.
-            scored = Prediction.objects.filter(model_version_id=model_version_id, image_id=OuterRef("pk"))
-            images = images.filter(Exists(scored.filter(**bounds)))
-        else:
-            # One join, in one filter() call so that the bounds and `score` share it: the predictions'
-            # index on (model version, normalized score) hands the images over in score order.
-            images = images.filter(
-                predictions__model_version_id=model_version_id,
-                **{f"predictions__{name}": value for name, value in bounds.items()},
-            ).annotate(score=F("predictions__normalized_score"))
-    return images.order_by(*IMAGE_ORDERS[order])
+    return images.order_by(*keyset_order("id"))
+
+
+# --- keyset pages -------------------------------------------------------------------------------
+# An order is "id" or "<key>" / "-<key>", where `key` is a value the rows carry (a field or an
+# annotation such as a score); the id breaks ties, in the same direction, so every position is unique.
+
+
+def keyset_order(order: str) -> tuple[str, ...]:
+    """The `order_by` of a keyset order: ("pk",) for "id", ("-score", "-pk") for "-score"."""
+    sign, key = ("-", order[1:]) if order.startswith("-") else ("", order)
+    return (f"{sign}pk",) if key == "id" else (f"{sign}{key}", f"{sign}pk")
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page starts or ends: an image's id and, in a score order, its score."""
+    """Where a page starts or ends: a row's id and, in an order by a key, its value of the key."""
 
     pk: int
-    score: float | None = None
+    key: Any = None
 
 
-def image_cursor(*, image_id: int | None, order: str, model_version_id: int | None) -> Cursor | None:
-    """The cursor at an image, read afresh (so it holds after the image's labels change); None when
-    there is no image id or, in a score order, the image has no score."""
-    if image_id is None:
-        return None
-    if order == "id":
-        return Cursor(image_id)
-    score = (
-        Prediction.objects.filter(model_version_id=model_version_id, image_id=image_id)
-        .values_list("normalized_score", flat=True)
-        .first()
-    )
-    return None if score is None else Cursor(image_id, score)
+def _key(order: str) -> str:
+    return order.lstrip("-")
 
 
-def _cursor(image: Image, order: str) -> Cursor:
-    return Cursor(image.pk, None if order == "id" else image.score)
+def _cursor(row: Model, order: str) -> Cursor:
+    return Cursor(row.pk, None if _key(order) == "id" else getattr(row, _key(order)))
 
 
 def _beyond(order: str, cursor: Cursor, *, backwards: bool = False) -> Q:
-    """The images after the cursor in the order (before it, `backwards`), as a keyset condition,
+    """The rows after the cursor in the order (before it, `backwards`), as a keyset condition,
     written `key >= k AND (key > k OR id > i)` so that an index on the key can serve it."""
     after = "lt" if order.startswith("-") != backwards else "gt"
-    if order == "id":
+    key = _key(order)
+    if key == "id":
         return Q(**{f"pk__{after}": cursor.pk})
-    return Q(**{f"score__{after}e": cursor.score}) & (
-        Q(**{f"score__{after}": cursor.score}) | Q(**{f"pk__{after}": cursor.pk})
+    return Q(**{f"{key}__{after}e": cursor.key}) & (
+        Q(**{f"{key}__{after}": cursor.key}) | Q(**{f"pk__{after}": cursor.pk})
     )
 
 
 def _reversed(order: str) -> list[str]:
-    return [key[1:] if key.startswith("-") else f"-{key}" for key in IMAGE_ORDERS[order]]
+    return [key[1:] if key.startswith("-") else f"-{key}" for key in keyset_order(order)]
 
 
 @dataclass(frozen=True)
@@ -153,7 +120,7 @@ class ImagePage:
 def image_page(
     images: QuerySet[Image], *, order: str, after: Cursor | None, before: Cursor | None, size: int
 ) -> ImagePage:
-    """A keyset page of `images` (from `image_list` with the same order): each page costs the same,
+    """A keyset page of `images` (ordered by `keyset_order(order)`): each page costs the same,
     however deep, on any number of images."""
     if before is not None:
         earlier = images.filter(_beyond(order, before, backwards=True)).order_by(*_reversed(order))

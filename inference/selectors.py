@@ -3,11 +3,80 @@ does not exist for you."""
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
-from annotations.selectors import User, project_list
+from annotations.models import Image
+from annotations.selectors import Cursor, User, image_list, keyset_order, project_list
 from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction, Review, SnapshotRole
 from inference.truth import UNLABELED, snapshot_labels
+
+# How the gallery can be ordered (see `annotations.selectors.keyset_order`): upload order, or by the
+# normalized score of a model version, lowest or highest first.
+IMAGE_ORDERS = ("id", "score", "-score")
+
+
+def scored_image_list(
+    *,
+    user: User,
+    collection_id: int | None = None,
+    split: str | None = None,
+    verdict: str | None = None,
+    defect_type_id: int | None = None,
+    model_version_id: int | None = None,
+    score_min: float | None = None,
+    score_max: float | None = None,
+    reviewed: bool | None = None,
+    order: str = "id",
+) -> QuerySet[Image]:
+    """`annotations.selectors.image_list`, also filtered by a model's scores and by reviews, and
+    ordered by one of `IMAGE_ORDERS`.
+
+    The score filters and orders use the normalized scores of the model version `model_version_id`
+    and leave out the images it has not scored (all of them when no version is given); in a score
+    order each image carries its `score`. `reviewed`: whether someone reviewed a prediction of the
+    image, of any version (a review is a label; it outlives its model).
+    """
+    images = image_list(
+        user=user, collection_id=collection_id, split=split, verdict=verdict, defect_type_id=defect_type_id
+    )
+    if reviewed is not None:
+        review = Exists(Review.objects.filter(prediction__image_id=OuterRef("pk")))
+        images = images.filter(review if reviewed else ~review)
+    bounds: dict[str, float] = {}
+    if score_min is not None:
+        bounds["normalized_score__gte"] = score_min
+    if score_max is not None:
+        bounds["normalized_score__lte"] = score_max
+    if bounds or order != "id":
+        if model_version_id is None:
+            return images.none()
+        if order == "id":
+            # A lookup per image: a page in id order stops early, whatever share of the images match.
+            scored = Prediction.objects.filter(model_version_id=model_version_id, image_id=OuterRef("pk"))
+            images = images.filter(Exists(scored.filter(**bounds)))
+        else:
+            # One join, in one filter() call so that the bounds and `score` share it: the predictions'
+            # index on (model version, normalized score) hands the images over in score order.
+            images = images.filter(
+                predictions__model_version_id=model_version_id,
+                **{f"predictions__{name}": value for name, value in bounds.items()},
+            ).annotate(score=F("predictions__normalized_score"))
+    return images.order_by(*keyset_order(order))
+
+
+def image_cursor(*, image_id: int | None, order: str, model_version_id: int | None) -> Cursor | None:
+    """The cursor at an image in one of `IMAGE_ORDERS`, read afresh (so it holds after the image's
+    labels change); None when there is no image id or, in a score order, the image has no score."""
+    if image_id is None:
+        return None
+    if order == "id":
+        return Cursor(image_id)
+    score = (
+        Prediction.objects.filter(model_version_id=model_version_id, image_id=image_id)
+        .values_list("normalized_score", flat=True)
+        .first()
+    )
+    return None if score is None else Cursor(image_id, score)
 
 
 def job_list(

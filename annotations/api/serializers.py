@@ -31,6 +31,7 @@ from annotations.models import (
     Split,
     Verdict,
 )
+from config.api import MAX_BIGINT
 
 # --- shared fields ------------------------------------------------------------------------------
 
@@ -48,8 +49,18 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 def annotation_etag(image_id: int, version: int) -> str:
-    """The ETag of an image's annotation at a version (parsed back in views.ImageViewSet)."""
+    """The ETag of an image's annotation at a version (`annotation_etag_version` reads it back)."""
     return f'"image-{image_id}-v{version}"'
+
+
+# At most 18 digits: a version that fits a 64-bit integer (a longer one names no version there is).
+ANNOTATION_ETAG = re.compile(r'"image-(?P<image>[0-9]+)-v(?P<version>[0-9]{1,18})"')
+
+
+def annotation_etag_version(etag: str, image_id: int) -> int | None:
+    """The version an entity tag names, if it is an ETag of this image's annotation; else None."""
+    match = ANNOTATION_ETAG.fullmatch(etag)
+    return int(match["version"]) if match and int(match["image"]) == image_id else None
 
 
 # --- projects and members -----------------------------------------------------------------------
@@ -64,14 +75,6 @@ class ProjectOutput(serializers.ModelSerializer):
 class ProjectInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate_name(self, value: str) -> str:
-        projects = Project.objects.filter(name=value)
-        if self.instance is not None:
-            projects = projects.exclude(pk=self.instance.pk)
-        if projects.exists():
-            raise serializers.ValidationError("this project name is taken: choose another")
-        return value
 
 
 class MembershipOutput(serializers.ModelSerializer):
@@ -96,10 +99,6 @@ class MembershipCreateInput(serializers.Serializer):
 
 class MembershipUpdateInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
-
-
-class ProjectFilter(serializers.Serializer):
-    project = serializers.IntegerField(required=False, help_text="Only this project's")
 
 
 # --- collections and defect types ---------------------------------------------------------------
@@ -132,10 +131,6 @@ class CollectionInput(serializers.Serializer):
 
 class CollectionUpdateInput(CollectionInput):
     project = None  # a collection stays in its project
-
-
-class CollectionFilter(serializers.Serializer):
-    collection = serializers.IntegerField(required=False, help_text="Only this collection's")
 
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -220,15 +215,6 @@ class ImageOutput(serializers.ModelSerializer):
         return self._url("image-thumbnail", image)
 
 
-class ImageFilter(serializers.Serializer):
-    collection = serializers.IntegerField(required=False, help_text="Only this collection's images")
-    split = serializers.ChoiceField(choices=Split.choices, required=False)
-    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
-    defect_type = serializers.IntegerField(
-        required=False, help_text="Only images with a region of this defect type"
-    )
-
-
 class ImageUploadInput(serializers.Serializer):
     collection = ScopedPrimaryKeyRelatedField(selectors.collection_list, Collection)
     # Empty files pass here so that image_inspect gives every file's verdict in one place.
@@ -265,7 +251,7 @@ class ImageUpdateInput(serializers.Serializer):
 
 class ImageBulkInput(serializers.Serializer):
     images = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT),
         allow_empty=False,
         max_length=1000,
         help_text="Ids of images of one project",
@@ -363,7 +349,3 @@ class RevisionOutput(serializers.ModelSerializer):
     class Meta:
         model = AnnotationRevision
         fields = ["version", "verdict", "regions", "author", "reason", "comment", "created_at"]
-
-
-class DetailOutput(serializers.Serializer):
-    detail = serializers.CharField()

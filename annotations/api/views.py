@@ -3,26 +3,22 @@ team's object is a 404), writes go through `annotations.services`, input is vali
 serializers, and `permissions.ProjectRole` gates writes by role."""
 
 from pathlib import PurePath
-from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import FileResponse
-from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from annotations import selectors
+from annotations.api import filters
 from annotations.api import serializers as s
 from annotations.api.pagination import RevisionCursorPagination
-from annotations.api.permissions import ProjectRole, role_require
+from annotations.api.permissions import role_require
 from annotations.models import Annotation, Image, RevisionReason, Role
 from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
 from annotations.services.bulk import images_bulk_update
@@ -37,6 +33,7 @@ from annotations.services.projects import (
     AlreadyMember,
     DefectTypeInUse,
     LastManager,
+    ProjectNameTaken,
     collection_create,
     collection_delete,
     collection_update,
@@ -49,6 +46,8 @@ from annotations.services.projects import (
     project_create,
     project_update,
 )
+from config.api import BAD_REQUEST, DetailOutput, FileNegotiation, ScopedViewSet
+from config.http import MalformedIfMatch, if_match
 
 CONTENT_TYPES = {
     "PNG": "image/png",
@@ -59,64 +58,6 @@ CONTENT_TYPES = {
 }
 
 
-class FileNegotiation(BaseContentNegotiation):
-    """File routes answer with the file's own type whatever the client accepts (an <img> asks for
-    image/*); their errors are JSON."""
-
-    def select_parser(self, request: Request, parsers: list) -> Any:
-        return parsers[0]
-
-    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
-        return renderers[0], renderers[0].media_type
-
-
-BAD_REQUEST = OpenApiResponse(s.DetailOutput, description="The message says what is wrong")
-
-
-class ScopedViewSet(viewsets.GenericViewSet):
-    """Objects from a membership-scoped selector; writes gated by the role named in `action_roles`."""
-
-    permission_classes = [IsAuthenticated, ProjectRole]
-    output_serializer: type[Serializer]
-    filter_serializer: type[Serializer] | None = None
-    action_roles: dict[str, Role] = {}
-
-    def get_serializer_class(self) -> type[Serializer]:
-        return self.output_serializer
-
-    def project_id_of(self, obj: Model) -> int:
-        raise NotImplementedError
-
-    def filters(self) -> dict[str, Any]:
-        """The query-string filters, validated (an unknown value is a 400, not an empty list)."""
-        if self.filter_serializer is None or self.action != "list":
-            return {}
-        query = self.filter_serializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return query.validated_data
-
-    def input(
-        self,
-        serializer: type[Serializer],
-        *,
-        instance: Any = None,
-        partial: bool | None = None,
-        **context: Any,
-    ) -> dict[str, Any]:
-        """The request body, validated; PATCH leaves out what it does not change unless `partial=False`."""
-        data = serializer(
-            instance,
-            data=self.request.data,
-            partial=self.request.method == "PATCH" if partial is None else partial,
-            context={"request": self.request, **context},
-        )
-        data.is_valid(raise_exception=True)
-        return data.validated_data
-
-    def output(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.output_serializer(instance, context=self.get_serializer_context()).data, code)
-
-
 @extend_schema_view(
     create=extend_schema(request=s.ProjectInput, responses={201: s.ProjectOutput}),
     partial_update=extend_schema(request=s.ProjectInput, responses={200: s.ProjectOutput}),
@@ -125,6 +66,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     """Projects you are a member of. Anyone signed in may create one and becomes its manager."""
 
     output_serializer = s.ProjectOutput
+    filterset_class = filters.ProjectFilterSet
     action_roles = {"partial_update": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
@@ -135,15 +77,22 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
     def create(self, request: Request) -> Response:
         data = self.input(s.ProjectInput)
-        return self.output(project_create(created_by=request.user, **data), status.HTTP_201_CREATED)
+        try:
+            project = project_create(created_by=request.user, **data)
+        except ProjectNameTaken as error:
+            raise ValidationError({"name": [str(error)]}) from None
+        return self.output(project, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         project = self.get_object()
-        return self.output(project_update(project=project, **self.input(s.ProjectInput, instance=project)))
+        data = self.input(s.ProjectInput, instance=project)
+        try:
+            return self.output(project_update(project=project, **data))
+        except ProjectNameTaken as error:
+            raise ValidationError({"name": [str(error)]}) from None
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.ProjectFilter]),
     create=extend_schema(
         request=s.MembershipCreateInput, responses={201: s.MembershipOutput, 400: BAD_REQUEST}
     ),
@@ -157,11 +106,11 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     a project always keeps one manager."""
 
     output_serializer = s.MembershipOutput
-    filter_serializer = s.ProjectFilter
+    filterset_class = filters.MembershipFilterSet
     action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
-        return selectors.membership_list(user=self.request.user, project_id=self.filters().get("project"))
+        return selectors.membership_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.project_id
@@ -195,7 +144,6 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.ProjectFilter]),
     create=extend_schema(request=s.CollectionInput, responses={201: s.CollectionOutput}),
     partial_update=extend_schema(request=s.CollectionUpdateInput, responses={200: s.CollectionOutput}),
 )
@@ -204,11 +152,11 @@ class CollectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     deleting one deletes its images and labels."""
 
     output_serializer = s.CollectionOutput
-    filter_serializer = s.ProjectFilter
+    filterset_class = filters.CollectionFilterSet
     action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
-        return selectors.collection_list(user=self.request.user, project_id=self.filters().get("project"))
+        return selectors.collection_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.project_id
@@ -234,7 +182,6 @@ class CollectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.CollectionFilter]),
     create=extend_schema(request=s.DefectTypeInput, responses={201: s.DefectTypeOutput}),
     partial_update=extend_schema(request=s.DefectTypeUpdateInput, responses={200: s.DefectTypeOutput}),
     destroy=extend_schema(responses={204: None, 400: BAD_REQUEST}),
@@ -243,13 +190,11 @@ class DefectTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     """A collection's defect types. Managers create, change and delete them (only unused ones)."""
 
     output_serializer = s.DefectTypeOutput
-    filter_serializer = s.CollectionFilter
+    filterset_class = filters.DefectTypeFilterSet
     action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
-        return selectors.defect_type_list(
-            user=self.request.user, collection_id=self.filters().get("collection")
-        ).select_related("collection")
+        return selectors.defect_type_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.collection.project_id
@@ -298,7 +243,6 @@ IF_MATCH = OpenApiParameter(
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.ImageFilter]),
     create=extend_schema(
         request={"multipart/form-data": s.ImageUploadInput},
         responses={
@@ -314,18 +258,11 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     managers delete."""
 
     output_serializer = s.ImageOutput
-    filter_serializer = s.ImageFilter
+    filterset_class = filters.ImageFilterSet
     action_roles = {"partial_update": Role.ANNOTATOR, "annotation": Role.ANNOTATOR, "destroy": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
-        filters = self.filters()
-        return selectors.image_list(
-            user=self.request.user,
-            collection_id=filters.get("collection"),
-            split=filters.get("split"),
-            verdict=filters.get("verdict"),
-            defect_type_id=filters.get("defect_type"),
-        )
+        return selectors.image_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         # The browsable API asks about the object it renders, which for /annotation/ is the annotation.
@@ -428,7 +365,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             200: s.AnnotationOutput,
             400: BAD_REQUEST,
             412: OpenApiResponse(s.StaleOutput, description="Someone changed it since; nothing was changed"),
-            428: OpenApiResponse(s.DetailOutput, description="Neither `version` nor If-Match was sent"),
+            428: OpenApiResponse(DetailOutput, description="Neither `version` nor If-Match was sent"),
         },
     )
     @action(detail=True, methods=["get", "put", "patch"], output_serializer=s.AnnotationOutput)
@@ -465,19 +402,20 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
     def _expected_version(self, image: Image, body_version: int | None) -> int | None:
         """The version named by If-Match (an ETag of this image), else by the body; they must agree."""
-        header = self.request.headers.get("If-Match")
-        if not header:
+        try:
+            tags = if_match(self.request)
+        except MalformedIfMatch as error:
+            raise ValidationError({"If-Match": [str(error)]}) from None
+        if tags is None:
             return body_version
-        prefix = f'"image-{image.pk}-v'
         versions = [
-            int(tag[len(prefix) : -1])
-            for tag in parse_etags(header)
-            if tag.startswith(prefix) and tag[len(prefix) : -1].isdigit()
+            version for tag in tags if (version := s.annotation_etag_version(tag, image.pk)) is not None
         ]
         if not versions:
             # Not an ETag of this image's annotation (or "*"): it cannot match the current version.
             raise _PreconditionFailed(
-                f"If-Match {header} names no version of this annotation: read it again and send its ETag",
+                f"If-Match {', '.join(tags)} names no version of this annotation: read it again and "
+                "send its ETag",
                 image.annotation.version,
             )
         if body_version is not None and body_version not in versions:
@@ -492,7 +430,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         response["ETag"] = etag
         return response
 
-    @extend_schema(responses={200: s.RevisionOutput(many=True)})
+    @extend_schema(responses={200: s.RevisionOutput(many=True)}, filters=False)
     @action(
         detail=True,
         methods=["get"],

@@ -1,10 +1,11 @@
 """Projects, members, collections and defect types."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from annotations.models import Collection, DefectType, Image, Membership, Project, Region, Role
 
@@ -16,10 +17,35 @@ class LastManager(Exception):
         super().__init__("a project needs at least one manager: make someone else manager first")
 
 
+class ProjectNameTaken(Exception):
+    """Another project has this name, in some case (the database's constraint says so)."""
+
+    def __init__(self, *, name: str) -> None:
+        super().__init__(
+            f"a project named {name!r} already exists (names are compared ignoring case): choose another"
+        )
+
+
+def _project_save(project: Project, save: Callable[[], None]) -> None:
+    """Run `save()`, telling a clash with another project's name apart as ProjectNameTaken."""
+    try:
+        # A savepoint: the caller's transaction stays usable after the clash.
+        with transaction.atomic():
+            save()
+    except IntegrityError:
+        # The name's constraint is the project's only unique one; a clash there is the only way in.
+        raise ProjectNameTaken(name=project.name) from None
+
+
 @transaction.atomic
 def project_create(*, name: str, description: str = "", created_by: AbstractBaseUser) -> Project:
-    """Create a project whose creator is its first manager."""
-    project = Project.objects.create(name=name, description=description, created_by=created_by)
+    """Create a project whose creator is its first manager.
+
+    Raises:
+        ProjectNameTaken: another project has this name, ignoring case.
+    """
+    project = Project(name=name, description=description, created_by=created_by)
+    _project_save(project, project.save)
     Membership.objects.create(project=project, user=created_by, role=Role.MANAGER)
     return project
 
@@ -112,8 +138,12 @@ def _update_fields(instance: Any, changes: dict[str, Any]) -> None:
 
 @transaction.atomic
 def project_update(*, project: Project, **changes: Any) -> Project:
-    """Change a project's `name` and/or `description`."""
-    _update_fields(project, changes)
+    """Change a project's `name` and/or `description`.
+
+    Raises:
+        ProjectNameTaken: another project has the new name, ignoring case.
+    """
+    _project_save(project, lambda: _update_fields(project, changes))
     return project
 
 

@@ -12,7 +12,6 @@ from inference.models import (
     FalsePositiveReason,
     Job,
     JobKind,
-    JobStatus,
     ModelVersion,
     ModelVersionStatus,
     Prediction,
@@ -45,13 +44,6 @@ class JobOutput(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
-
-
-class JobFilter(serializers.Serializer):
-    collection = serializers.IntegerField(required=False)
-    model_version = serializers.IntegerField(required=False)
-    status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
-    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
 
 
 class JobCreateInput(serializers.Serializer):
@@ -135,11 +127,6 @@ class ModelVersionOutput(serializers.ModelSerializer):
         ]
 
 
-class ModelVersionFilter(serializers.Serializer):
-    collection = serializers.IntegerField(required=False)
-    status = serializers.ChoiceField(choices=ModelVersionStatus.choices, required=False)
-
-
 class VersionScoreOutput(serializers.Serializer):
     image = serializers.IntegerField()
     score = serializers.FloatField(help_text="Raw image score")
@@ -190,12 +177,6 @@ class PredictionOutput(serializers.ModelSerializer):
         return self._url(prediction, "overlay")
 
 
-class PredictionFilter(serializers.Serializer):
-    model_version = serializers.IntegerField(required=False)
-    image = serializers.IntegerField(required=False)
-    is_defective = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-
 class OverlayQuery(serializers.Serializer):
     opacity = serializers.FloatField(min_value=0, max_value=1, default=0.5)
     size = serializers.IntegerField(
@@ -225,12 +206,6 @@ class ReviewOutput(serializers.ModelSerializer):
             "annotation_version",
             "created_at",
         ]
-
-
-class ReviewFilter(serializers.Serializer):
-    collection = serializers.IntegerField(required=False)
-    model_version = serializers.IntegerField(required=False)
-    image = serializers.IntegerField(required=False)
 
 
 class ReviewCreateInput(serializers.Serializer):

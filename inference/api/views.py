@@ -5,6 +5,7 @@ needs membership only. Long work answers 202 with the job; poll `/api/v1/jobs/{i
 """
 
 import hashlib
+from collections.abc import Callable
 
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpResponse
@@ -18,13 +19,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotations.api import views as annotation_views
 from annotations.api.permissions import role_require
-from annotations.api.serializers import AnnotationOutput, DetailOutput, StaleOutput, annotation_etag
-from annotations.api.views import BAD_REQUEST, FileNegotiation, ScopedViewSet
+from annotations.api.serializers import AnnotationOutput, StaleOutput, annotation_etag
 from annotations.models import Role
 from annotations.services.annotations import RegionInput, StaleAnnotation
+from config.api import BAD_REQUEST, DetailOutput, FileNegotiation, ScopedViewSet
+from config.http import conditional
 from inference import selectors
+from inference.api import filters
 from inference.api import serializers as s
+from inference.api.pagination import ScoredImagePagination
 from inference.models import JobKind, ModelVersion, Prediction
 from inference.services.heatmaps import overlay_png
 from inference.services.jobs import JobNotCancellable, job_cancel, job_create, job_kind
@@ -43,11 +48,16 @@ from inference.services.versions import (
     training_start,
 )
 
-CACHE = "private, max-age=3600"
+
+class ImageViewSet(annotation_views.ImageViewSet):
+    """Images, their files and their labels; the list also filters and orders by a model's scores
+    and by reviews. Annotators upload, move between splits and label; managers delete."""
+
+    filterset_class = filters.ScoredImageFilterSet
+    pagination_class = ScoredImagePagination
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.JobFilter]),
     create=extend_schema(request=s.JobCreateInput, responses={202: s.JobOutput, 400: BAD_REQUEST}),
 )
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -55,18 +65,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
     POST answers 202 with the queued job; GET it for status, progress and message."""
 
     output_serializer = s.JobOutput
-    filter_serializer = s.JobFilter
+    filterset_class = filters.JobFilterSet
     action_roles = {"cancel": Role.REVIEWER}
 
     def get_queryset(self) -> QuerySet:
-        filters = self.filters()
-        return selectors.job_list(
-            user=self.request.user,
-            collection_id=filters.get("collection"),
-            status=filters.get("status"),
-            kind=filters.get("kind"),
-            model_version_id=filters.get("model_version"),
-        )
+        return selectors.job_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.collection.project_id
@@ -116,18 +119,16 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
             raise ValidationError({"detail": str(error)}) from None
 
 
-def _image_response(request: Request, etag: str, build) -> HttpResponse:
-    """A PNG with an ETag (304 when the client has it) and cache headers, for flipping through."""
-    response = HttpResponse(status=304) if etag in request.headers.get("If-None-Match", "") else build()
-    response["ETag"] = etag
-    response["Cache-Control"] = CACHE
+def _image_response(
+    request: Request, prediction: Prediction, parts: tuple, build: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """A PNG of the prediction with an ETag (304 when the client has it) and cache headers, for
+    flipping through; `parts` tell its renderings apart."""
+    key = f"{prediction.pk}:{prediction.heatmap.name}:{prediction.score!r}:{parts!r}"
+    etag = f"heatmap-{hashlib.sha256(key.encode()).hexdigest()[:20]}"
+    response = conditional(request, etag, build, max_age=3600)
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _etag(prediction: Prediction, *parts: object) -> str:
-    key = f"{prediction.pk}:{prediction.heatmap.name}:{prediction.score!r}:{parts!r}"
-    return f'"heatmap-{hashlib.sha256(key.encode()).hexdigest()[:20]}"'
 
 
 def _overlay(request: Request, prediction: Prediction) -> HttpResponse:
@@ -141,26 +142,22 @@ def _overlay(request: Request, prediction: Prediction) -> HttpResponse:
         )
         return HttpResponse(png, content_type="image/png")
 
-    return _image_response(request, _etag(prediction, "overlay", opacity, size), build)
+    return _image_response(request, prediction, ("overlay", opacity, size), build)
 
 
 PNG = {(200, "image/png"): OpenApiTypes.BINARY}
 
 
-@extend_schema_view(list=extend_schema(parameters=[s.ModelVersionFilter]))
 class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Trained models of a collection: parameters, data snapshot, metrics, threshold, cost. Managers
     choose the threshold and promote a version to production."""
 
     output_serializer = s.ModelVersionOutput
-    filter_serializer = s.ModelVersionFilter
+    filterset_class = filters.ModelVersionFilterSet
     action_roles = {"threshold": Role.MANAGER, "promote": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
-        filters = self.filters()
-        return selectors.model_version_list(
-            user=self.request.user, collection_id=filters.get("collection"), status=filters.get("status")
-        )
+        return selectors.model_version_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.collection.project_id
@@ -215,21 +212,14 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         return self.output(version)
 
 
-@extend_schema_view(list=extend_schema(parameters=[s.PredictionFilter]))
 class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """A model's score, decision, regions and heatmap for each image."""
 
     output_serializer = s.PredictionOutput
-    filter_serializer = s.PredictionFilter
+    filterset_class = filters.PredictionFilterSet
 
     def get_queryset(self) -> QuerySet:
-        filters = self.filters()
-        return selectors.prediction_list(
-            user=self.request.user,
-            model_version_id=filters.get("model_version"),
-            image_id=filters.get("image"),
-            is_defective=filters.get("is_defective"),
-        )
+        return selectors.prediction_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.model_version.collection.project_id
@@ -241,7 +231,8 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         prediction = self.get_object()
         return _image_response(
             request,
-            _etag(prediction, "heatmap"),
+            prediction,
+            ("heatmap",),
             lambda: FileResponse(prediction.heatmap.open("rb"), content_type="image/png"),
         )
 
@@ -282,7 +273,6 @@ def _review_item(prediction: Prediction, pending: int) -> dict:
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.ReviewFilter]),
     create=extend_schema(
         request=s.ReviewCreateInput,
         responses={
@@ -298,16 +288,10 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     model (no one else gets it while they hold it); a decision (POST) writes the image's labels."""
 
     output_serializer = s.ReviewOutput
-    filter_serializer = s.ReviewFilter
+    filterset_class = filters.ReviewFilterSet
 
     def get_queryset(self) -> QuerySet:
-        filters = self.filters()
-        return selectors.review_list(
-            user=self.request.user,
-            collection_id=filters.get("collection"),
-            model_version_id=filters.get("model_version"),
-            image_id=filters.get("image"),
-        )
+        return selectors.review_list(user=self.request.user)
 
     def project_id_of(self, obj: Model) -> int:
         return obj.prediction.model_version.collection.project_id

@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotations.models import Membership, Project, Role
+from annotations.models import Project
 from annotations.services.importing import DatasetError, dataset_import, dataset_plan
+from annotations.services.projects import ProjectNameTaken, project_create
 
 
 class Command(BaseCommand):
@@ -15,8 +16,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "path", type=Path, help="an MVTec AD category, a folder of categories, or of images"
         )
-        parser.add_argument("--project", required=True, help="project name; created if it does not exist")
-        parser.add_argument("--owner", help="username made manager of a new project and recorded as importer")
+        parser.add_argument(
+            "--project", required=True, help="project name (any case); created if it does not exist"
+        )
+        parser.add_argument(
+            "--owner",
+            help="username recorded as importer; needed to create a project, whose manager it becomes",
+        )
 
     def handle(self, *args, path: Path, project: str, owner: str | None, **options):
         try:
@@ -28,9 +34,18 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=owner).first()
             if user is None:
                 raise CommandError(f"no user named {owner!r}: create it first (manage.py createsuperuser)")
-        target, created = Project.objects.get_or_create(name=project, defaults={"created_by": user})
-        if created and user:
-            Membership.objects.create(project=target, user=user, role=Role.MANAGER)
+        target = Project.objects.filter(name__iexact=project).first()
+        if target is None:
+            # A project always has a manager: a new one needs someone to be it.
+            if user is None:
+                raise CommandError(
+                    f"there is no project {project!r}: pass --owner USERNAME to create it with that user "
+                    "as its manager"
+                )
+            try:
+                target = project_create(name=project, created_by=user)
+            except ProjectNameTaken as error:
+                raise CommandError(str(error)) from None
         total = sum(len(plan.images) for plan in plans)
         self.stdout.write(f"Importing {total} images into {len(plans)} collection(s) of project {project!r}")
         with tqdm(total=total, unit="img", disable=options["verbosity"] == 0) as progress:

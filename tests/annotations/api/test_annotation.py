@@ -80,13 +80,29 @@ def test_a_stale_if_match_is_a_412(team, as_user):
     assert Annotation.objects.get(image=team.image).verdict == "defective"
 
 
-@pytest.mark.parametrize("if_match", ["*", '"image-999999-v0"', "garbage"])
+@pytest.mark.parametrize(
+    "if_match", ["*", '"image-999999-v0"', '"image-{image}-v99999999999999999999"', '"image-{image}-v²"']
+)
 def test_an_if_match_that_names_no_version_of_this_annotation_is_a_412(team, as_user, if_match):
+    response = as_user(team.annotator).put(
+        url(team.image),
+        {"verdict": "normal", "regions": []},
+        format="json",
+        HTTP_IF_MATCH=if_match.format(image=team.image.pk),
+    )
+
+    assert response.status_code == 412
+    assert Annotation.objects.get(image=team.image).version == 0
+
+
+@pytest.mark.parametrize("if_match", ["garbage", "image-1-v0", '"image-1-v0", oops'])
+def test_a_malformed_if_match_is_a_400_that_says_what_to_send(team, as_user, if_match):
     response = as_user(team.annotator).put(
         url(team.image), {"verdict": "normal", "regions": []}, format="json", HTTP_IF_MATCH=if_match
     )
 
-    assert response.status_code == 412
+    assert response.status_code == 400
+    assert "quotes included" in response.json()["If-Match"][0]
     assert Annotation.objects.get(image=team.image).version == 0
 
 

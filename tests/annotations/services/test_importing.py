@@ -7,15 +7,37 @@ from django.core.management import CommandError, call_command
 from PIL import Image as PILImage
 
 from annotations.geometry import mask_decode
-from annotations.models import AnnotationRevision, Collection, Image, Project, Region, RevisionReason
+from annotations.models import (
+    AnnotationRevision,
+    Collection,
+    Image,
+    Membership,
+    Project,
+    Region,
+    RevisionReason,
+    Role,
+)
 from annotations.services.importing import DatasetError, dataset_plan
+from annotations.services.projects import project_create
 from inference.services.demo import demo_dataset_write
 from tests.conftest import png_bytes
+from tests.factories import UserFactory
+
+OWNER = "importer"
 
 
-def run_import(path: Path, project: str = "Imported") -> str:
+def run_import(path: Path, project: str = "Imported", owner: str | None = OWNER) -> str:
+    UserFactory(username=OWNER)
     out = io.StringIO()
-    call_command("import_dataset", str(path), project=project, stdout=out, stderr=io.StringIO(), verbosity=0)
+    call_command(
+        "import_dataset",
+        str(path),
+        project=project,
+        owner=owner,
+        stdout=out,
+        stderr=io.StringIO(),
+        verbosity=0,
+    )
     return out.getvalue()
 
 
@@ -88,7 +110,10 @@ def test_a_plain_folder_is_one_unlabeled_collection_and_bad_files_are_reported(t
     (folder / "notes.txt").write_text("not an image")
 
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_dataset", str(folder), project="Line", stdout=out, stderr=err, verbosity=0)
+    UserFactory(username=OWNER)
+    call_command(
+        "import_dataset", str(folder), project="Line", owner=OWNER, stdout=out, stderr=err, verbosity=0
+    )
 
     images = Image.objects.filter(collection__name="line-3")
     assert sorted(images.values_list("original_name", flat=True)) == ["a.png", "b.png"]
@@ -111,6 +136,35 @@ def test_an_interrupted_import_is_completed_by_a_rerun(mvtec_category):
     image.annotation.refresh_from_db()
     assert (image.annotation.verdict, image.annotation.version) == ("defective", 1)
     assert image.annotation.regions.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_project_gets_its_owner_as_manager(mvtec_category):
+    run_import(mvtec_category)
+
+    project = Project.objects.get(name="Imported")
+    assert list(Membership.objects.filter(project=project).values_list("user__username", "role")) == [
+        (OWNER, Role.MANAGER)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_new_project_without_an_owner_is_refused_and_nothing_is_made(mvtec_category):
+    with pytest.raises(CommandError, match="pass --owner"):
+        run_import(mvtec_category, owner=None)
+
+    assert not Project.objects.exists() and not Image.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_existing_project_of_any_case_needs_no_owner(mvtec_category):
+    manager = UserFactory(username="lead")
+    project = project_create(name="Imported", created_by=manager)
+
+    run_import(mvtec_category, project="IMPORTED", owner=None)
+
+    assert Project.objects.get() == project
+    assert Image.objects.filter(collection__project=project).count() == 16
 
 
 def test_a_folder_without_images_is_a_clear_error(tmp_path):
