@@ -38,9 +38,11 @@ from inference.models import FalsePositiveReason, ModelVersion, ModelVersionStat
 from inference.selectors import (
     active_model_version,
     collection_latest_jobs,
+    image_cursor,
     model_version_list,
     prediction_list,
     review_list,
+    scored_image_list,
 )
 from inference.services.reviews import learning_settings, learning_settings_update
 from inference.services.versions import NothingToTrainOn, training_start
@@ -163,7 +165,7 @@ def _grid_images(
     request: HttpRequest, collection: Collection, form: ImageFilterForm, version: ModelVersion | None
 ) -> QuerySet[Image]:
     """The collection's images as the grid's filters and order pick them, scored by `version`."""
-    return selectors.image_list(
+    return scored_image_list(
         user=request.user,
         collection_id=collection.pk,
         model_version_id=version.pk if version else None,
@@ -176,9 +178,7 @@ def _neighbours(request: HttpRequest, image: Image, form: ImageFilterForm) -> tu
     """The images before and after this one in the grid, with the grid's filters and order."""
     version = active_model_version(collection_id=image.collection_id)
     order = form.ordering()
-    cursor = selectors.image_cursor(
-        image_id=image.pk, order=order, model_version_id=version.pk if version else None
-    )
+    cursor = image_cursor(image_id=image.pk, order=order, model_version_id=version.pk if version else None)
     images = _grid_images(request, image.collection, form, version)
     return selectors.image_neighbours(images, order=order, cursor=cursor)
 
@@ -198,7 +198,7 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
     order = form.ordering()
     version_id = version.pk if version else None
     after, before = (
-        selectors.image_cursor(image_id=image_id, order=order, model_version_id=version_id)
+        image_cursor(image_id=image_id, order=order, model_version_id=version_id)
         for image_id in form.cursor()
     )
     everything = selectors.image_list(user=request.user, collection_id=collection.pk)
