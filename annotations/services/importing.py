@@ -1,14 +1,8 @@
-"""Importing image folders: the MVTec AD layout, or a plain folder of images.
+"""Importing planned collections of image files, with their verdicts, defect types and masks.
 
-MVTec AD layout, one collection per category:
-
-    <category>/train/good/*                      normal training images
-    <category>/test/good/*                       normal test images
-    <category>/test/<defect>/*                   defective test images of one defect type
-    <category>/ground_truth/<defect>/<name>_mask.png   their pixel masks
-
-A plain folder becomes one collection of unassigned, unlabeled images. Re-running an import adds
-nothing twice: images are found again by their content hash.
+What to import is planned elsewhere (`inference.services.importing` reads the MVTec AD layout with
+the learning core's reader; a plain folder is `folder_plan`). Re-running an import adds nothing twice:
+images are found again by their content hash.
 """
 
 from collections.abc import Callable, Iterator
@@ -24,13 +18,6 @@ from annotations.models import Precision, Project, RegionKind, RevisionReason, S
 from annotations.services.annotations import RegionInput, annotation_update
 from annotations.services.ingest import ImageRejected, image_inspect, image_store
 from annotations.services.projects import collection_get_or_create, defect_type_get_or_create
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-NORMAL_FOLDER = "good"
-
-
-class DatasetError(ValueError):
-    """The path holds nothing that can be imported."""
 
 
 @dataclass(frozen=True)
@@ -59,63 +46,11 @@ class CollectionSummary:
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _image_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _is_mvtec_category(folder: Path) -> bool:
-    return (folder / "train").is_dir() or (folder / "test").is_dir()
-
-
-def _plan_mvtec_category(category: Path) -> PlannedCollection:
-    images = [
-        PlannedImage(path, Split.TRAIN, Verdict.NORMAL)
-        for path in _image_files(category / "train" / NORMAL_FOLDER)
-    ]
-    test_folders = (
-        sorted(p for p in (category / "test").iterdir() if p.is_dir()) if (category / "test").is_dir() else []
-    )
-    for folder in test_folders:
-        if folder.name == NORMAL_FOLDER:
-            images += [PlannedImage(path, Split.TEST, Verdict.NORMAL) for path in _image_files(folder)]
-            continue
-        for path in _image_files(folder):
-            mask = category / "ground_truth" / folder.name / f"{path.stem}_mask.png"
-            images.append(
-                PlannedImage(
-                    path, Split.TEST, Verdict.DEFECTIVE, folder.name, mask if mask.is_file() else None
-                )
-            )
-    return PlannedCollection(category.name, images, "mvtec")
-
-
-def dataset_plan(path: Path) -> list[PlannedCollection]:
-    """What importing `path` would create, one entry per collection.
-
-    Raises:
-        DatasetError: the path is missing or holds no images in a known layout.
-    """
-    if not path.is_dir():
-        raise DatasetError(f"{path} is not a folder")
-    if _is_mvtec_category(path):
-        plans = [_plan_mvtec_category(path)]
-    elif categories := sorted(p for p in path.iterdir() if p.is_dir() and _is_mvtec_category(p)):
-        plans = [_plan_mvtec_category(category) for category in categories]
-    else:
-        plans = [
-            PlannedCollection(
-                path.name, [PlannedImage(p, Split.UNASSIGNED) for p in _image_files(path)], "folder"
-            )
-        ]
-    plans = [plan for plan in plans if plan.images]
-    if not plans:
-        raise DatasetError(
-            f"no images found in {path}: expected the MVTec AD layout (<category>/train/good, "
-            "<category>/test/<defect>) or a folder of PNG, JPEG, BMP, TIFF or WebP files"
-        )
-    return plans
+def folder_plan(path: Path, suffixes: frozenset[str]) -> PlannedCollection:
+    """A plain folder of images as one collection of unassigned, unlabeled images (files with these
+    suffixes, not following into subfolders)."""
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    return PlannedCollection(path.name, [PlannedImage(p, Split.UNASSIGNED) for p in files], "folder")
 
 
 def _read_mask(planned: PlannedImage, width: int, height: int) -> np.ndarray | None:

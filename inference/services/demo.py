@@ -8,8 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from PIL import Image as PILImage
 
 from annotations.models import Membership, Project, Role
-from annotations.services.importing import CollectionSummary, dataset_import, dataset_plan
+from annotations.services.importing import CollectionSummary, dataset_import
 from inference.ml.synthetic import add_defect, normal_texture
+from inference.services.importing import dataset_plan
 
 DEMO_PROJECT = "Demo"
 DEMO_CATEGORY = "brushed_plate"

@@ -6,7 +6,18 @@ from inference.ml.data.mvtec import (
     Category,
     ImageFiles,
     discover_categories,
+    images_in,
+    is_category,
     load_mask,
 )
 
-__all__ = ["IMAGE_SUFFIXES", "NORMAL_TYPE", "Category", "ImageFiles", "discover_categories", "load_mask"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "NORMAL_TYPE",
+    "Category",
+    "ImageFiles",
+    "discover_categories",
+    "images_in",
+    "is_category",
+    "load_mask",
+]

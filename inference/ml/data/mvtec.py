@@ -22,7 +22,7 @@ from PIL import Image
 
 from inference.ml.metrics import NORMAL_TYPE
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
 @dataclass(frozen=True)
@@ -76,51 +76,69 @@ class ImageFiles(Sequence[Image.Image]):
             return image
 
 
-def _images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+def images_in(folder: Path) -> list[Path]:
+    """The image files of ``folder`` (by suffix, not following into subfolders), sorted; none when
+    it is missing."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def discover_categories(root: str | Path, names: Sequence[str] | None = None) -> list[Category]:
+def is_category(folder: Path, *, with_train: bool = True) -> bool:
+    """Whether ``folder`` is a category: it has ``train/good`` (or, without ``with_train``, a
+    ``train`` or a ``test`` folder)."""
+    if with_train:
+        return (folder / "train" / NORMAL_TYPE).is_dir()
+    return (folder / "train").is_dir() or (folder / "test").is_dir()
+
+
+def read_category(folder: Path) -> Category:
+    """The category in ``folder``: ``train/good`` images, ``test/<type>`` images and their masks."""
+    test: list[Path] = []
+    types: list[str] = []
+    masks: list[Path | None] = []
+    type_folders = (
+        sorted(p for p in (folder / "test").iterdir() if p.is_dir()) if (folder / "test").is_dir() else []
+    )
+    for type_folder in type_folders:
+        for path in images_in(type_folder):
+            test.append(path)
+            types.append(type_folder.name)
+            if type_folder.name == NORMAL_TYPE:
+                masks.append(None)
+            else:
+                mask = folder / "ground_truth" / type_folder.name / f"{path.stem}_mask.png"
+                masks.append(mask if mask.is_file() else None)
+    return Category(folder.name, images_in(folder / "train" / NORMAL_TYPE), test, types, masks)
+
+
+def discover_categories(
+    root: str | Path, names: Sequence[str] | None = None, *, with_train: bool = True
+) -> list[Category]:
     """Find the categories under ``root`` (or ``root`` itself, if it is one).
 
     Args:
         root: a category folder, or a folder of category folders.
         names: only these categories.
+        with_train: only folders with ``train/good`` count (else a ``train`` or ``test`` folder is
+            enough: an importer takes a test split alone).
 
     Raises:
-        FileNotFoundError: no category (no ``train/good`` folder) was found.
+        FileNotFoundError: no category was found.
     """
     root = Path(root)
-    if (root / "train" / NORMAL_TYPE).is_dir():
+    if is_category(root, with_train=with_train):
         folders = [root]
     elif root.is_dir():
-        folders = sorted(p for p in root.iterdir() if (p / "train" / NORMAL_TYPE).is_dir())
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and is_category(p, with_train=with_train))
     else:
         folders = []
     if names:
         folders = [p for p in folders if p.name in set(names)]
     if not folders:
-        raise FileNotFoundError(
-            f"no MVTec-layout category (a folder with train/{NORMAL_TYPE}/) found in {root}"
-        )
-    categories = []
-    for folder in folders:
-        test: list[Path] = []
-        types: list[str] = []
-        masks: list[Path | None] = []
-        for type_folder in sorted(p for p in (folder / "test").iterdir() if p.is_dir()):
-            for path in _images_in(type_folder):
-                test.append(path)
-                types.append(type_folder.name)
-                if type_folder.name == NORMAL_TYPE:
-                    masks.append(None)
-                else:
-                    mask = folder / "ground_truth" / type_folder.name / f"{path.stem}_mask.png"
-                    masks.append(mask if mask.is_file() else None)
-        categories.append(
-            Category(folder.name, _images_in(folder / "train" / NORMAL_TYPE), test, types, masks)
-        )
-    return categories
+        wanted = f"train/{NORMAL_TYPE}/" if with_train else "train/ or test/"
+        raise FileNotFoundError(f"no MVTec-layout category (a folder with {wanted}) found in {root}")
+    return [read_category(folder) for folder in folders]
 
 
 def load_mask(path: Path | None, shape: tuple[int, int]) -> NDArray[np.bool_]:

@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotations.models import Project
-from annotations.services.importing import DatasetError, dataset_import, dataset_plan
+from annotations.services.importing import dataset_import
 from annotations.services.projects import ProjectNameTaken, project_create
+from inference.services.importing import DatasetError, dataset_plan
 
 
 class Command(BaseCommand):

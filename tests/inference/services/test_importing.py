@@ -17,9 +17,9 @@ from annotations.models import (
     RevisionReason,
     Role,
 )
-from annotations.services.importing import DatasetError, dataset_plan
 from annotations.services.projects import project_create
 from inference.services.demo import demo_dataset_write
+from inference.services.importing import DatasetError, dataset_plan
 from tests.conftest import png_bytes
 from tests.factories import UserFactory
 
