@@ -77,7 +77,21 @@ class PatchFeatureExtractor:
 
 
 class FeatureDetector(AnomalyDetector):
-    """An algorithm over backbone patch features; the backbone loads on first use, not at construction."""
+    """An algorithm over backbone patch features; the backbone loads on first use, not at construction.
+
+    Args:
+        params: the algorithm's parameters.
+        device: ``auto``, ``cpu`` or ``cuda[:N]``.
+        extractor: the feature extractor to use (e.g. one that caches features between runs); by
+            default one built from ``params`` on first use.
+    """
+
+    def __init__(
+        self, params: FeatureParams, device: str = "auto", *, extractor: PatchFeatureExtractor | None = None
+    ) -> None:
+        super().__init__(params, device)
+        if extractor is not None:
+            self.extractor = extractor
 
     @cached_property
     def extractor(self) -> PatchFeatureExtractor:

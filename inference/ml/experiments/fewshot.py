@@ -7,8 +7,8 @@ the labeled images.
 
 Every variant shares one memory bank (the labels only train the head), so the bank is built once,
 and each canvas's backbone features and nearest-neighbour distances are computed once
-(:class:`CachingExtractor`, :class:`_SharedBankModel`): a variant costs a head's training and the
-head's pass over the test features.
+(:class:`CachingExtractor`, :class:`~inference.ml.algorithms.patchcore.bank.CachedBank`): a variant
+costs a head's training and the head's pass over the test features.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from scipy import ndimage
 from inference.ml.algorithms.base import FeatureParams
 from inference.ml.algorithms.features import PatchFeatureExtractor
 from inference.ml.algorithms.labels import LabeledImage
+from inference.ml.algorithms.patchcore.bank import CachedBank
 from inference.ml.algorithms.patchcore_ss import SemiSupervisedParams, SemiSupervisedPatchCore
 from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
+from inference.ml.device import resolve_device
 from inference.ml.experiments.benchmark import tqdm_progress
 from inference.ml.metrics import evaluate
 from inference.ml.preprocessing import ImageInput
@@ -91,29 +93,6 @@ class CachingExtractor(PatchFeatureExtractor):
                 if self.folder is not None:
                     np.save(self.folder / f"{keys[i]}.npy", features.numpy())
         return torch.stack([self._memory[key] for key in keys]).to(self.device)
-
-
-class _SharedBankModel(SemiSupervisedPatchCore):
-    """Semi-supervised PatchCore that remembers its nearest-neighbour searches.
-
-    Valid only while the memory bank does not change, as in :func:`few_label_benchmark`, where the
-    variants differ only in their heads and the search is the slow part of scoring.
-    """
-
-    def __init__(self, params: SemiSupervisedParams, device: str) -> None:
-        super().__init__(params, device)
-        self._searches: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def _nearest(
-        self, queries: torch.Tensor, skip: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        digest = hashlib.blake2b(queries.cpu().numpy().tobytes(), digest_size=20)
-        if skip is not None:
-            digest.update(skip.cpu().numpy().tobytes())
-        key = digest.hexdigest()
-        if key not in self._searches:
-            self._searches[key] = super()._nearest(queries, skip)
-        return self._searches[key]
 
 
 def mask_to_label(image: ImageInput, mask: NDArray[np.bool_], kind: str) -> LabeledImage:
@@ -197,8 +176,10 @@ def few_label_category(
     chosen = np.sort(np.random.default_rng(seed).choice(defective, n_labeled, replace=False))
     rest = np.setdiff1d(np.arange(len(category.test)), chosen)
     test = ImageFiles(category.test)
-    model = _SharedBankModel(SemiSupervisedParams.from_dict(params or {}), device)
-    model.extractor = CachingExtractor(model.params, model.device, cache_dir)
+    model_params = SemiSupervisedParams.from_dict(params or {})
+    # The variants differ only in their heads: features and bank searches are shared.
+    extractor = CachingExtractor(model_params, resolve_device(device), cache_dir)
+    model = SemiSupervisedPatchCore(model_params, device, bank=CachedBank(), extractor=extractor)
     evaluation = ImageFiles([category.test[i] for i in rest])
     labels = category.test_labels[rest]
     masks: list[NDArray[np.bool_]] | None = None

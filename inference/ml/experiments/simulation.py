@@ -29,17 +29,35 @@ from numpy.typing import NDArray
 from inference.ml.active import STRATEGIES, review_order
 from inference.ml.algorithms.base import ProgressCallback
 from inference.ml.algorithms.labels import LabeledImage
-from inference.ml.algorithms.patchcore_ss import SemiSupervisedParams
+from inference.ml.algorithms.patchcore.bank import GrowingBank
+from inference.ml.algorithms.patchcore_ss import SemiSupervisedParams, SemiSupervisedPatchCore
+from inference.ml.algorithms.patchcore_ss.labels import valid_cells
 from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
+from inference.ml.device import resolve_device
 from inference.ml.experiments.fewshot import CachingExtractor
-from inference.ml.experiments.growing_bank import GrowingBankModel
 from inference.ml.metrics import evaluate
+from inference.ml.preprocessing import ImageInput
 from inference.ml.thresholds import ScoreNormalizer, f1_optimal_threshold
 
 METRICS: tuple[str, ...] = ("image_auroc", "pixel_auroc", "aupro")
 """What is measured on the EVAL set after every round."""
 BASELINE = "random"
 """The strategy the others are measured against."""
+
+
+def image_embeddings(
+    model: SemiSupervisedPatchCore, images: Sequence[ImageInput], progress: ProgressCallback | None
+) -> NDArray[np.float32]:
+    """``(N, D)`` mean patch feature of each image over the cells that show it (what near-duplicates
+    share)."""
+    total = np.zeros((len(images), model.extractor.dim), np.float64)
+    counts = np.zeros(len(images))
+    for batch, views in model.extractor.iter_batches(images, "embeddings", progress):
+        valid = valid_cells(views, (batch.shape[-2], batch.shape[-1]), model.params.image_size)
+        for features, view, cells in zip(batch.cpu().numpy(), views, valid, strict=True):
+            total[view.image_index] += features[:, cells].sum(axis=1)
+            counts[view.image_index] += cells.sum()
+    return (total / counts[:, None]).astype(np.float32)
 
 
 def split_pool(
@@ -107,7 +125,7 @@ def _nearest_distance(points: NDArray[np.float32], others: NDArray[np.float32]) 
 
 
 def _pick(
-    model: GrowingBankModel,
+    model: SemiSupervisedPatchCore,
     strategy: str,
     pool_images: ImageFiles,
     labeled: NDArray[np.bool_],
@@ -144,7 +162,7 @@ def _pick(
 
 
 def _simulate(
-    model: GrowingBankModel,
+    model: SemiSupervisedPatchCore,
     category: Category,
     strategy: str,
     pool: NDArray[np.int64],
@@ -159,7 +177,9 @@ def _simulate(
     log: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     """One strategy's run: ``rounds`` rounds of ``per_round`` labels, evaluated after each."""
-    model.restart()
+    # Back to unsupervised PatchCore: the fitted bank, no head, no hard normals.
+    model.bank.truncate(1)
+    model.clear_head()
     train, test = ImageFiles(category.train), ImageFiles(category.test)
     pool_images = ImageFiles([category.test[i] for i in pool])
     evaluation = ImageFiles([category.test[i] for i in held])
@@ -180,7 +200,7 @@ def _simulate(
             hard = [i for i, answer in enumerate(new) if answer.kind == "normal_hard"]
             if hard:
                 sources = len(train) + len(answers) + np.array(hard, np.int64)
-                model.add_hard_normals([new[i].image for i in hard], sources, progress)
+                model.add_normals([new[i].image for i in hard], sources, progress)
             answers += new
             order += [int(pool[i]) for i in picks]
             model.fit_head(train, answers, progress=progress)
@@ -292,14 +312,16 @@ def simulate_active_learning(
             f"the pool has {len(splits[0][0])}"
         )
     started = time.perf_counter()
-    model = GrowingBankModel(SemiSupervisedParams.from_dict(params or {}), device)
-    model.extractor = CachingExtractor(
-        model.params, model.device, None if cache_dir is None else Path(cache_dir)
+    model_params = SemiSupervisedParams.from_dict(params or {})
+    # Every round appends hard normals and searches only them anew; features are computed once.
+    extractor = CachingExtractor(
+        model_params, resolve_device(device), None if cache_dir is None else Path(cache_dir)
     )
+    model = SemiSupervisedPatchCore(model_params, device, bank=GrowingBank(), extractor=extractor)
     model.fit(ImageFiles(chosen.train), progress=progress)
     bank_seconds = time.perf_counter() - started
     test = ImageFiles(chosen.test)
-    embeddings = model.embeddings(test, progress)
+    embeddings = image_embeddings(model, test, progress)
     runs = []
     for seed, (pool, held) in zip(seeds, splits, strict=True):
         masks = []

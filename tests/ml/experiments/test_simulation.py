@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from inference.ml.algorithms.patchcore.bank import GrowingBank
 from inference.ml.algorithms.patchcore_ss import SemiSupervisedParams, SemiSupervisedPatchCore
 from inference.ml.data import ImageFiles, discover_categories
-from inference.ml.experiments.growing_bank import GrowingBankModel
 from inference.ml.experiments.simulation import (
     plot_simulation,
     reviews_to_reach,
@@ -113,20 +113,20 @@ def test_remembered_searches_score_as_a_fresh_model(shared_mvtec_folder, fast_pa
     train, test = ImageFiles(category.train), ImageFiles(category.test)
     first, second = np.flatnonzero(~category.test_labels)[:2]
     params = SemiSupervisedParams.from_dict(fast_params)
-    growing = GrowingBankModel(params, "cpu")
+    growing = SemiSupervisedPatchCore(params, "cpu", bank=GrowingBank())
     growing.fit(train)
     unsupervised = growing.predict(test)  # remembered before the bank grows
-    growing.add_hard_normals([test[first]], np.array([100]), None)
-    growing.add_hard_normals([test[second]], np.array([101]), None)
+    growing.add_normals([test[first]], np.array([100]))
+    growing.add_normals([test[second]], np.array([101]))
     fresh = SemiSupervisedPatchCore(params, "cpu")
-    fresh.memory_bank, fresh.bank_sources = growing.memory_bank.clone(), growing.bank_sources.clone()
+    fresh.bank.reset(growing.memory_bank.clone(), growing.bank_sources.clone())
 
     expected, got = fresh.predict(test), growing.predict(test)
 
     assert np.allclose(got.scores, expected.scores)
     assert got.nearest_normal.tolist() == expected.nearest_normal.tolist()
     assert got.nearest_normal[[first, second]].tolist() == [100, 101]  # each is its own nearest normal
-    growing.restart()
+    growing.bank.truncate(1)
     assert np.allclose(growing.predict(test).scores, unsupervised.scores)
 
 

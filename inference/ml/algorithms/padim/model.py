@@ -26,7 +26,7 @@ from inference.ml.algorithms.base import (
     ProgressCallback,
     hard_normal_positions,
 )
-from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.algorithms.features import FeatureDetector, PatchFeatureExtractor
 from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.postprocess import canvas_maps
 from inference.ml.preprocessing import ImageInput, View, stitch
@@ -62,8 +62,14 @@ class Padim(FeatureDetector):
     name = "padim"
     params_type = PadimParams
 
-    def __init__(self, params: PadimParams | None = None, device: str = "auto") -> None:
-        super().__init__(params or PadimParams(), device)
+    def __init__(
+        self,
+        params: PadimParams | None = None,
+        device: str = "auto",
+        *,
+        extractor: PatchFeatureExtractor | None = None,
+    ) -> None:
+        super().__init__(params or PadimParams(), device, extractor=extractor)
         self.params: PadimParams
         self.channels: torch.Tensor | None = None
         self.mean: torch.Tensor | None = None

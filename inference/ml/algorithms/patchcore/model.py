@@ -27,13 +27,12 @@ from inference.ml.algorithms.base import (
     ProgressCallback,
     hard_normal_positions,
 )
-from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.algorithms.features import FeatureDetector, PatchFeatureExtractor
 from inference.ml.algorithms.labels import LabeledImage
+from inference.ml.algorithms.patchcore.bank import MemoryBank
 from inference.ml.algorithms.patchcore.coreset import greedy_coreset
 from inference.ml.postprocess import canvas_maps
 from inference.ml.preprocessing import ImageInput, View, stitch, valid_grid
-
-_QUERY_CHUNK = 4096
 
 ImageScore = Literal["reweighted", "map_max", "map_top"]
 IMAGE_SCORES: tuple[str, ...] = get_args(ImageScore)
@@ -102,16 +101,35 @@ class PatchCore(FeatureDetector):
     Args:
         params: settings; defaults when omitted.
         device: ``auto``, ``cpu`` or ``cuda[:N]``.
+        bank: the memory bank to fill and search (:mod:`~inference.ml.algorithms.patchcore.bank`);
+            a plain exact one by default.
+        extractor: the patch feature extractor; built from ``params`` by default.
     """
 
     name = "patchcore"
     params_type = PatchCoreParams
 
-    def __init__(self, params: PatchCoreParams | None = None, device: str = "auto") -> None:
-        super().__init__(params or PatchCoreParams(), device)
+    def __init__(
+        self,
+        params: PatchCoreParams | None = None,
+        device: str = "auto",
+        *,
+        bank: MemoryBank | None = None,
+        extractor: PatchFeatureExtractor | None = None,
+    ) -> None:
+        super().__init__(params or PatchCoreParams(), device, extractor=extractor)
         self.params: PatchCoreParams
-        self.memory_bank: torch.Tensor | None = None
-        self.bank_sources: torch.Tensor | None = None
+        self.bank = bank if bank is not None else MemoryBank()
+
+    @property
+    def memory_bank(self) -> torch.Tensor | None:
+        """``(M, D)`` the bank's features, None before fitting."""
+        return self.bank.features
+
+    @property
+    def bank_sources(self) -> torch.Tensor | None:
+        """``(M,)`` the image each bank entry comes from, None before fitting."""
+        return self.bank.sources
 
     def fit(
         self,
@@ -140,7 +158,7 @@ class PatchCore(FeatureDetector):
         self._build_bank(features, sources, progress)
         hard = hard_normal_positions(labeled)
         if hard:
-            self._add_to_bank([labeled[i].image for i in hard], len(images) + np.array(hard), progress)
+            self.add_normals([labeled[i].image for i in hard], len(images) + np.array(hard), progress)
         assert self.memory_bank is not None
         finished = time.perf_counter()
         return FitReport(
@@ -189,45 +207,33 @@ class PatchCore(FeatureDetector):
             )
         else:
             keep = np.arange(len(features))
-        self.memory_bank = torch.from_numpy(np.ascontiguousarray(features[keep])).to(self.device)
-        self.bank_sources = torch.from_numpy(sources[keep])
+        self.bank.reset(
+            torch.from_numpy(np.ascontiguousarray(features[keep])).to(self.device),
+            torch.from_numpy(sources[keep]),
+        )
 
-    def _add_to_bank(
-        self, images: Sequence[ImageInput], sources: NDArray[np.int64], progress: ProgressCallback | None
+    def add_normals(
+        self,
+        images: Sequence[ImageInput],
+        sources: NDArray[np.int64],
+        progress: ProgressCallback | None = None,
     ) -> None:
-        """Append every patch of ``images`` to the bank, recording ``sources[i]`` for image ``i``."""
-        assert self.memory_bank is not None and self.bank_sources is not None
+        """Append every patch of these normal images to the bank (no coreset), ``sources[i]`` naming
+        image ``i`` in ``Predictions.nearest_normal``.
+
+        Raises:
+            RuntimeError: the model is not fitted.
+        """
+        if self.memory_bank is None:
+            raise RuntimeError("PatchCore is not fitted: call fit() before adding normal images")
         features, index = self._patch_features(images, "normal_hard", progress)
-        added = torch.from_numpy(features).to(self.device)
-        self.memory_bank = torch.cat([self.memory_bank, added])
-        self.bank_sources = torch.cat([self.bank_sources, torch.from_numpy(sources[index])])
+        self.bank.extend(torch.from_numpy(features).to(self.device), torch.from_numpy(sources[index]))
 
     def _nearest(
         self, queries: torch.Tensor, skip: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Distance to, and index of, each query's nearest bank entry.
-
-        Args:
-            queries: ``(Q, D)`` float32 on the bank's device.
-            skip: ``(M,)`` bool, bank entries to leave out of the search (e.g. those of the queries' own
-                training image, to see how it would score had it not been fitted on).
-
-        Returns:
-            ``(Q,)`` float32 Euclidean distances and ``(Q,)`` int64 bank indices.
-        """
-        assert self.memory_bank is not None
-        bank = self.memory_bank
-        bank_norms = (bank * bank).sum(dim=1)
-        if skip is not None:
-            bank_norms = bank_norms.masked_fill(skip.to(bank.device), float("inf"))
-        distances, indices = [], []
-        for chunk in queries.split(_QUERY_CHUNK):
-            squared = torch.addmm(bank_norms[None], chunk, bank.T, alpha=-2.0)
-            squared += (chunk * chunk).sum(dim=1, keepdim=True)
-            best, index = squared.min(dim=1)
-            distances.append(best.clamp_min_(0).sqrt_())
-            indices.append(index)
-        return torch.cat(distances), torch.cat(indices)
+        """Distance to, and index of, each query's nearest bank entry (see :meth:`MemoryBank.nearest`)."""
+        return self.bank.nearest(queries, skip)
 
     def _patch_scores(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Anomaly score of each patch feature and its nearest bank entry (the golden sample's source).
@@ -343,5 +349,4 @@ class PatchCore(FeatureDetector):
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
         """Restore the memory bank."""
-        self.memory_bank = tensors["memory_bank"].float().to(self.device)
-        self.bank_sources = tensors["bank_sources"].long()
+        self.bank.reset(tensors["memory_bank"].float().to(self.device), tensors["bank_sources"].long())

@@ -30,7 +30,9 @@ import torch
 from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import FitReport, ProgressCallback
+from inference.ml.algorithms.features import PatchFeatureExtractor
 from inference.ml.algorithms.patchcore import PatchCore, PatchCoreParams
+from inference.ml.algorithms.patchcore.bank import MemoryBank
 from inference.ml.algorithms.patchcore_ss.head import PatchHead, train_head
 from inference.ml.algorithms.patchcore_ss.labels import (
     LabeledImage,
@@ -123,8 +125,15 @@ class SemiSupervisedPatchCore(PatchCore):
     params_type = SemiSupervisedParams
     uses_labels = True
 
-    def __init__(self, params: SemiSupervisedParams | None = None, device: str = "auto") -> None:
-        super().__init__(params or SemiSupervisedParams(), device)
+    def __init__(
+        self,
+        params: SemiSupervisedParams | None = None,
+        device: str = "auto",
+        *,
+        bank: MemoryBank | None = None,
+        extractor: PatchFeatureExtractor | None = None,
+    ) -> None:
+        super().__init__(params or SemiSupervisedParams(), device, bank=bank, extractor=extractor)
         self.params: SemiSupervisedParams
         self.head: PatchHead | None = None
         self.fusion: torch.Tensor | None = None
@@ -330,6 +339,11 @@ class SemiSupervisedPatchCore(PatchCore):
         fused = (distances - distance_mean) / distance_std
         fused += self.params.head_weight * (self.head(queries) - logit_mean) / logit_std
         return fused, indices
+
+    def clear_head(self) -> None:
+        """Forget what the labels taught: predictions are the memory bank's alone again."""
+        self.head = None
+        self.fusion = None
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """PatchCore's tensors, plus ``head.*`` and ``fusion`` ``(4,)`` when there is a head."""
