@@ -1,0 +1,71 @@
+"""The images list with a model's scores and reviews (inference's ImageViewSet on /api/v1/images/)."""
+
+import pytest
+
+from inference.models import Decision, Prediction, Review
+from tests.annotations.api.helpers import API, results
+from tests.inference.helpers import labeled_test_images, scored_version
+
+
+@pytest.fixture
+def scored(team):
+    """Four scored test images (normalized 0.9, 0.6, 0.6, 0.2; two of them reviewed) and the team's
+    first image, which has no score."""
+    names = ["scratched", "dented", "unsure", "good"]
+    images = dict(
+        zip(names, labeled_test_images(team.collection, ["defective"] * 3 + ["normal"]), strict=True)
+    )
+    raw = {"scratched": 1.8, "dented": 1.2, "unsure": 1.2, "good": 0.4}
+    version = scored_version(team.collection, {images[name]: score for name, score in raw.items()})
+    for name in ("scratched", "good"):
+        prediction = Prediction.objects.get(model_version=version, image=images[name])
+        Review.objects.create(prediction=prediction, reviewer=team.reviewer, decision=Decision.UNSURE)
+    return {"version": version, "images": {**images, "first": team.image}}
+
+
+def listed(client, query: dict) -> list[int]:
+    return [item["id"] for item in results(client.get(f"{API}/images/", query))]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"score_min": 0.5}, {"scratched", "dented", "unsure"}),
+        ({"score_min": 0.5, "score_max": 0.7}, {"dented", "unsure"}),
+        ({"score_max": 0.5, "verdict": "normal"}, {"good"}),
+        ({"reviewed": "true"}, {"scratched", "good"}),
+        ({"reviewed": "false"}, {"first", "dented", "unsure"}),
+        ({"reviewed": "false", "score_min": 0.5}, {"dented", "unsure"}),
+        ({}, {"first", "scratched", "dented", "unsure", "good"}),
+    ],
+)
+def test_score_and_review_filters(team, scored, as_user, query, expected):
+    if "score_min" in query or "score_max" in query:
+        query = {**query, "model_version": scored["version"].pk}
+
+    ids = listed(as_user(team.viewer), query)
+
+    assert sorted(ids) == sorted(scored["images"][name].pk for name in expected)
+
+
+@pytest.mark.parametrize("order", ["-score", "score"])
+def test_score_orders_page_through_every_scored_image_once(team, scored, as_user, order):
+    images = scored["images"]
+    client = as_user(team.viewer)
+    seen, url = [], f"{API}/images/?page_size=2&order={order}&model_version={scored['version'].pk}"
+    while url:
+        page = client.get(url).json()
+        seen += [item["id"] for item in page["results"]]
+        url = page["next"]
+
+    # Ties (dented, unsure) go by id, in the order's direction; the unscored image is left out.
+    highest_first = [images["scratched"].pk, images["unsure"].pk, images["dented"].pk, images["good"].pk]
+    assert seen == (highest_first if order == "-score" else highest_first[::-1])
+
+
+@pytest.mark.parametrize("name", ["score_min", "score_max", "order"])
+def test_a_score_filter_without_a_model_version_is_a_400_naming_it(team, scored, as_user, name):
+    response = as_user(team.viewer).get(f"{API}/images/", {name: "-score" if name == "order" else 0.5})
+
+    assert response.status_code == 400
+    assert "model_version" in response.json()[name][0]
