@@ -14,24 +14,28 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The browser code (frontend/src, TypeScript) is built by Vite into static files; rebuilt when it changes.
-FRONTEND_BUNDLE := frontend/static/frontend/dist/annotator.js
-FRONTEND_SOURCES := $(wildcard frontend/src/*) frontend/package.json frontend/vite.config.ts frontend/tsconfig.json
+# The browser code (frontend/src and its folders, TypeScript) is built by Vite into static files, one
+# bundle per entry of vite.config.ts; rebuilt when a source changes or a bundle is missing. Unit tests
+# (*.test.ts) are not part of any bundle.
+FRONTEND_BUNDLES := $(patsubst %,frontend/static/frontend/dist/%.js,annotator review models gallery jobs)
+FRONTEND_SOURCES := $(shell find frontend/src -type f ! -name '*.test.ts') frontend/package.json frontend/vite.config.ts frontend/tsconfig.json
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	npm ci --prefix frontend --no-audit --no-fund
 
-$(FRONTEND_BUNDLE): frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+$(FRONTEND_BUNDLES) &: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	npm run build --prefix frontend
 
-install: $(VENV)/.installed $(FRONTEND_BUNDLE)
+install: $(VENV)/.installed $(FRONTEND_BUNDLES)
 
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve
 
+# The TypeScript unit tests (vitest), then everything in Python.
 test: install
+	npm test --prefix frontend
 	$(PY) -m pytest
 
 lint: install

@@ -10,7 +10,13 @@ export default defineConfig({
     sourcemap: true,
     target: "es2022",
     rollupOptions: {
-      input: { annotator: "src/annotator.ts", review: "src/review.ts", models: "src/models.ts", gallery: "src/gallery.ts" },
+      input: {
+        annotator: "src/annotator.ts",
+        review: "src/review.ts",
+        models: "src/models.ts",
+        gallery: "src/gallery.ts",
+        jobs: "src/jobs.ts",
+      },
       output: {
         entryFileNames: "[name].js",
         chunkFileNames: "[name].js",

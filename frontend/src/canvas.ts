@@ -2,7 +2,8 @@
 // zoom and pan, regions drawn on top. Everything here is in image pixels unless it says "screen".
 import Konva from "konva";
 
-import { hexToRgb, maskBounds, paintMask } from "./rle";
+import { hexToRgb, rgba } from "./colors";
+import { maskBounds, paintMask } from "./rle";
 import type {
   BoxGeometry,
   MaskGeometry,
@@ -46,7 +47,7 @@ export class MaskCanvas {
       return;
     }
     const image = this.context.createImageData(width, height);
-    paintMask(this.geometry, image, hexToRgb(this.color));
+    paintMask(this.geometry, image.data, hexToRgb(this.color));
     this.context.putImageData(image, 0, 0);
   }
 
@@ -290,11 +291,6 @@ export class Viewport {
   }
 }
 
-function fillOf(color: string, alpha: number): string {
-  const [r, g, b] = hexToRgb(color);
-  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
-}
-
 function regionShape(region: Region, color: string, pixel: number, selected: boolean): Konva.Shape | null {
   const rough = region.precision === "rough";
   const outline = {
@@ -302,7 +298,7 @@ function regionShape(region: Region, color: string, pixel: number, selected: boo
     strokeWidth: selected ? 3 : 2,
     strokeScaleEnabled: false,
     dash: rough ? [6, 4] : undefined,
-    fill: fillOf(color, selected ? 0.28 : 0.14),
+    fill: rgba(color, selected ? 0.28 : 0.14),
     hitStrokeWidth: 8,
   };
   switch (region.kind) {

@@ -39,3 +39,21 @@ export function swatch(color: string): HTMLElement {
   if (/^#[0-9a-fA-F]{6}$/.test(color)) node.style.setProperty("--swatch", color);
   return node;
 }
+
+/** A picture, once it has loaded; an Error saying which when it cannot be. */
+export function loadImage(url: string): Promise<HTMLImageElement> {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    image.onload = () => resolve(image);
+    image.onerror = () => reject(new Error(`could not load ${url}`));
+    image.src = url;
+  });
+}
+
+/** A canvas of this size with a 2D context that is read back often. */
+export function canvasOf(width: number, height: number): [HTMLCanvasElement, CanvasRenderingContext2D] {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  return [canvas, canvas.getContext("2d", { willReadFrequently: true })!];
+}

@@ -4,110 +4,15 @@
 // The look of bars and panels comes from the annotator's stylesheet, which the page links as well.
 import "./review.css";
 
-import Konva from "konva";
-
-import { ApiError, errorText, failure, getJson, post } from "./api";
-import { type Point, Viewport } from "./canvas";
-import { el, kbd } from "./dom";
+import { errorText, failure, post } from "./api";
+import { Viewport } from "./canvas";
+import { canvasOf, el, kbd, loadImage } from "./dom";
+import { Corrections } from "./review/corrections";
+import { colorize, flag, greyLevels, levelOf, rawOf } from "./review/heatmap";
+import { showRecent } from "./review/recent";
+import { DECISION_LABEL, DECISIONS, type Decision, type Item, type ReviewConfig, SHORTCUTS } from "./review/types";
 import { encodeAlpha, isEmpty } from "./rle";
-import type { BoxGeometry, Geometry, Kind, Precision, Verdict } from "./types";
-
-type Decision = "true_defect" | "false_positive" | "missed_defect" | "unsure";
-
-interface ReviewConfig {
-  modelVersion: number;
-  collectionUrl: string;
-  canReview: boolean;
-  threshold: number;
-  reasons: [string, string][];
-}
-
-interface ItemRegion {
-  kind: Kind;
-  geometry: Geometry;
-  precision: Precision;
-  defect_type: number | null;
-}
-
-interface Item {
-  prediction: {
-    id: number;
-    score: number;
-    normalized_score: number;
-    is_defective: boolean;
-    heatmap: string;
-    heatmap_low: number;
-    heatmap_high: number;
-    regions: { x: number; y: number; width: number; height: number; area: number }[];
-  };
-  image: {
-    id: number;
-    name: string;
-    width: number;
-    height: number;
-    display_url: string;
-    page_url: string;
-    nearest_normal_url: string | null;
-  };
-  annotation: { version: number; verdict: Verdict; regions: ItemRegion[] };
-  pending: number;
-}
-
-interface ReviewRow {
-  reviewer: string | null;
-  decision: Decision;
-  reason: string;
-  comment: string;
-  image: number;
-  image_name: string;
-  created_at: string;
-}
-
-const DECISIONS: { id: Decision; label: string; keys: string[] }[] = [
-  { id: "true_defect", label: "True defect", keys: ["1", "d"] },
-  { id: "false_positive", label: "False positive", keys: ["2", "f"] },
-  { id: "missed_defect", label: "Missed defect", keys: ["3", "m"] },
-  { id: "unsure", label: "Unsure", keys: ["4", "u"] },
-];
-const OTHER_KEYS: [string, string][] = [
-  ["b", "draw a box where the model missed or mislocated a defect (sent with the decision)"],
-  ["Backspace", "remove the last box you drew"],
-  ["c", "write a comment (Enter: back to the image)"],
-  ["s", "skip: give this image back to the queue and take the next"],
-  ["← / →", "lower / raise the threshold"],
-  ["[ / ]", "less / more heatmap"],
-  ["o", "heatmap on / off"],
-  ["v", "side by side: the image beside its heatmap"],
-  ["g", "golden sample: the nearest normal training image in the left pane"],
-  ["wheel, drag", "zoom, pan"],
-  ["?", "this sheet"],
-];
-const DECISION_LABEL = Object.fromEntries(DECISIONS.map((d) => [d.id, d.label])) as Record<Decision, string>;
-const FLAG_RGB: [number, number, number] = [255, 40, 40];
-const OUTLINE_RGBA = [255, 255, 255, 255];
-
-/** The jet colour map, as the server draws overlays (inference/services/heatmaps.py). */
-function jet(level: number): [number, number, number] {
-  const x = level / 255;
-  const channel = (offset: number) => Math.round(Math.min(1, Math.max(0, 1.5 - Math.abs(4 * x - offset))) * 255);
-  return [channel(3), channel(2), channel(1)];
-}
-
-function loadImage(url: string): Promise<HTMLImageElement> {
-  return new Promise((resolve, reject) => {
-    const image = new Image();
-    image.onload = () => resolve(image);
-    image.onerror = () => reject(new ApiError(`could not load ${url}`, 0));
-    image.src = url;
-  });
-}
-
-function canvasOf(width: number, height: number): [HTMLCanvasElement, CanvasRenderingContext2D] {
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  return [canvas, canvas.getContext("2d", { willReadFrequently: true })!];
-}
+import { ShortcutSheet } from "./shortcuts";
 
 class ReviewQueue {
   private item: Item | null = null;
@@ -121,9 +26,7 @@ class ReviewQueue {
   private showHeat = true;
   private sideBySide = false;
   private golden = false;
-  private boxes: BoxGeometry[] = [];
-  private boxTool = false;
-  private draft: { start: Point; shape: Konva.Rect } | null = null;
+  private readonly corrections = new Corrections();
   private busy = false;
   private left: Viewport | null = null;
   private right: Viewport | null = null;
@@ -138,9 +41,8 @@ class ReviewQueue {
   private readonly opacitySlider = el("input", { attrs: { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Heatmap opacity" } });
   private readonly reason = el("select", { attrs: { "aria-label": "Why it is a false positive" } });
   private readonly comment = el("textarea", { attrs: { rows: "2", placeholder: "Comment (optional)", "aria-label": "Comment" } });
-  private readonly boxesText = el("span", { className: "muted small" });
   private readonly recent = el("ol", { className: "review-recent" });
-  private readonly sheet = el("dialog", { className: "shortcut-sheet", attrs: { "aria-label": "Keyboard shortcuts" } });
+  private readonly sheet = new ShortcutSheet(SHORTCUTS);
   private readonly decisionButtons = new Map<Decision, HTMLButtonElement>();
   private readonly toggles = {
     heat: el("button", { className: "button", attrs: { type: "button", "aria-pressed": "true" } }, "Heatmap ", kbd("o")),
@@ -158,7 +60,7 @@ class ReviewQueue {
     // Only reviewers take items from the queue; everyone else sees who decided what.
     if (config.canReview) void this.next();
     else this.root.dataset.state = "readonly";
-    void this.loadRecent();
+    void showRecent(this.recent, config.modelVersion);
   }
 
   // --- layout -----------------------------------------------------------------------------------
@@ -211,7 +113,7 @@ class ReviewQueue {
         el("div", { className: "review-row" }, this.thresholdText, this.flaggedText),
         el("label", { className: "small" }, "Heatmap opacity ", kbd("["), kbd("]"), this.opacitySlider),
       ),
-      el("section", {}, el("h2", { text: "Decision" }), decisions, this.reason, this.comment, el("div", { className: "review-row" }, skip, this.boxesText)),
+      el("section", {}, el("h2", { text: "Decision" }), decisions, this.reason, this.comment, el("div", { className: "review-row" }, skip, this.corrections.text)),
       el("section", { className: "review-recent-section" }, el("h2", { text: "Recent decisions" }), this.recent),
     );
     const bar = el(
@@ -220,28 +122,9 @@ class ReviewQueue {
       el("div", { className: "button-group" }, this.toggles.heat, this.toggles.side, this.toggles.golden, this.toggles.box),
       el("span", { className: "bar-gap" }),
       this.status,
-      el("button", { className: "button", text: "?", title: "Keyboard shortcuts", attrs: { type: "button", "aria-label": "Keyboard shortcuts" }, onClick: () => this.toggleSheet() }),
+      el("button", { className: "button", text: "?", title: "Keyboard shortcuts", attrs: { type: "button", "aria-label": "Keyboard shortcuts" }, onClick: () => this.sheet.toggle() }),
     );
-    this.root.append(bar, el("div", { className: "review-body" }, this.panes, side), this.buildSheet());
-  }
-
-  private buildSheet(): HTMLDialogElement {
-    const table = el("table", { className: "table" });
-    for (const decision of DECISIONS) {
-      table.append(el("tr", {}, el("td", {}, kbd(decision.keys[0]), " ", kbd(decision.keys[1])), el("td", { text: decision.label })));
-    }
-    for (const [key, help] of OTHER_KEYS) table.append(el("tr", {}, el("td", {}, kbd(key)), el("td", { text: help })));
-    this.sheet.append(
-      el("h2", { text: "Keyboard shortcuts" }),
-      table,
-      el("button", { className: "button", text: "Close", attrs: { type: "button" }, onClick: () => this.sheet.close() }),
-    );
-    return this.sheet;
-  }
-
-  private toggleSheet(): void {
-    if (this.sheet.open) this.sheet.close();
-    else this.sheet.showModal();
+    this.root.append(bar, el("div", { className: "review-body" }, this.panes, side), this.sheet.dialog);
   }
 
   private say(text: string, kind: "info" | "error" = "info"): void {
@@ -290,16 +173,14 @@ class ReviewQueue {
     const { width, height } = item.image;
     const [, context] = canvasOf(width, height);
     context.drawImage(heatmap, 0, 0, width, height);
-    const grey = context.getImageData(0, 0, width, height).data;
-    this.heat = new Uint8ClampedArray(width * height);
-    for (let i = 0; i < this.heat.length; i++) this.heat[i] = grey[i * 4];
+    this.heat = greyLevels(context.getImageData(0, 0, width, height).data);
     this.item = item;
-    this.boxes = [];
+    this.corrections.boxes = [];
     this.comment.value = "";
     this.reason.value = "";
     this.paintHeat();
     this.buildPanes(picture, golden);
-    this.setLevel(this.levelOf(this.config.threshold));
+    this.setLevel(levelOf(this.config.threshold, item.prediction.heatmap_low, item.prediction.heatmap_high));
     this.showInfo();
     this.root.dataset.state = "ready";
     this.root.dataset.predictionId = String(item.prediction.id);
@@ -315,7 +196,7 @@ class ReviewQueue {
       const container = el("div", { className: "annotator-stage review-stage", attrs: { tabindex: "0" } });
       this.panes.append(container);
       const viewport = new Viewport(container, width, height);
-      this.bindPointer(viewport);
+      this.corrections.bind(viewport, () => viewport === this.right, () => this.drawBoxes());
       viewport.fit();
       return viewport;
     };
@@ -356,29 +237,13 @@ class ReviewQueue {
 
   // --- the heatmap and the threshold --------------------------------------------------------------
 
-  private levelOf(raw: number): number {
-    const { heatmap_low: low, heatmap_high: high } = this.item!.prediction;
-    return Math.round(Math.min(255, Math.max(0, ((raw - low) / Math.max(high - low, 1e-12)) * 255)));
-  }
-
-  private rawOf(level: number): number {
-    const { heatmap_low: low, heatmap_high: high } = this.item!.prediction;
-    return low + (level / 255) * (high - low);
-  }
-
   private paintHeat(): void {
     const { width, height } = this.item!.image;
     const [canvas, context] = this.colored;
     canvas.width = width;
     canvas.height = height;
     const pixels = context.createImageData(width, height);
-    const lut = Array.from({ length: 256 }, (_, level) => jet(level));
-    for (let i = 0; i < this.heat!.length; i++) {
-      const level = this.heat![i];
-      const [r, g, b] = lut[level];
-      // Low scores fade out, so the picture stays visible where the model sees nothing.
-      pixels.data.set([r, g, b, Math.min(255, level * 2)], i * 4);
-    }
+    colorize(this.heat!, pixels.data);
     context.putImageData(pixels, 0, 0);
   }
 
@@ -393,27 +258,13 @@ class ReviewQueue {
     canvas.height = height;
     const pixels = context.createImageData(width, height);
     const edges = context.createImageData(width, height);
-    const heat = this.heat;
-    const cut = this.threshold;
-    const inside = (i: number) => cut > 0 && heat[i] >= cut;
-    let count = 0;
-    for (let i = 0; i < heat.length; i++) {
-      if (!inside(i)) continue;
-      pixels.data.set([...FLAG_RGB, 255], i * 4);
-      count++;
-      // The outline: flagged pixels with a neighbour (or the border) outside.
-      const x = i % width;
-      const border = x === 0 || x === width - 1 || i < width || i >= heat.length - width;
-      if (border || !inside(i - 1) || !inside(i + 1) || !inside(i - width) || !inside(i + width)) {
-        edges.data.set(OUTLINE_RGBA, i * 4);
-      }
-    }
+    const count = flag(this.heat, width, this.threshold, pixels.data, edges.data);
     context.putImageData(pixels, 0, 0);
     const [outlineCanvas, outlineContext] = this.outline;
     outlineCanvas.width = width;
     outlineCanvas.height = height;
     outlineContext.putImageData(edges, 0, 0);
-    const raw = this.rawOf(this.threshold);
+    const raw = rawOf(this.threshold, this.item.prediction.heatmap_low, this.item.prediction.heatmap_high);
     this.thresholdText.textContent = raw.toPrecision(4);
     this.flaggedText.textContent = `${count.toLocaleString()} px flagged (${((100 * count) / this.heat.length).toFixed(1)}%)`;
     this.root.dataset.flagged = String(count);
@@ -465,71 +316,13 @@ class ReviewQueue {
   // --- corrections: boxes drawn on the image ------------------------------------------------------
 
   private toggleBox(): void {
-    this.boxTool = !this.boxTool;
-    this.toggles.box.setAttribute("aria-pressed", String(this.boxTool));
-    this.root.dataset.tool = this.boxTool ? "box" : "look";
-  }
-
-  private bindPointer(viewport: Viewport): void {
-    const stage = viewport.stage;
-    stage.on("wheel", (event) => {
-      event.evt.preventDefault();
-      viewport.zoom(event.evt.deltaY < 0 ? 1.2 : 1 / 1.2, viewport.screenOf(event.evt));
-    });
-    let panFrom: Point | null = null;
-    stage.on("mousedown", (event) => {
-      const screen = viewport.screenOf(event.evt);
-      if (this.boxTool && viewport === this.right && event.evt.button === 0) {
-        const start = viewport.clamp(viewport.toImage(screen));
-        const shape = new Konva.Rect({ x: start.x, y: start.y, width: 0, height: 0, stroke: "#00e0ff", strokeWidth: 2, strokeScaleEnabled: false, dash: [6, 4] });
-        viewport.draftLayer.add(shape);
-        this.draft = { start, shape };
-      } else {
-        panFrom = screen;
-      }
-    });
-    stage.on("mousemove", (event) => {
-      const screen = viewport.screenOf(event.evt);
-      if (this.draft && viewport === this.right) {
-        const at = viewport.clamp(viewport.toImage(screen));
-        const { start, shape } = this.draft;
-        shape.setAttrs({ x: Math.min(start.x, at.x), y: Math.min(start.y, at.y), width: Math.abs(at.x - start.x), height: Math.abs(at.y - start.y) });
-        viewport.draftLayer.batchDraw();
-      } else if (panFrom) {
-        viewport.panBy(screen.x - panFrom.x, screen.y - panFrom.y);
-        panFrom = screen;
-      }
-    });
-    stage.on("mouseup mouseleave", () => {
-      panFrom = null;
-      if (!this.draft) return;
-      const { shape } = this.draft;
-      this.draft = null;
-      shape.destroy();
-      if (shape.width() >= 2 && shape.height() >= 2) {
-        const round = (value: number) => Math.round(value * 100) / 100;
-        this.boxes.push({ x: round(shape.x()), y: round(shape.y()), width: round(shape.width()), height: round(shape.height()) });
-      }
-      this.drawBoxes();
-    });
+    this.corrections.drawing = !this.corrections.drawing;
+    this.toggles.box.setAttribute("aria-pressed", String(this.corrections.drawing));
+    this.root.dataset.tool = this.corrections.drawing ? "box" : "look";
   }
 
   private drawBoxes(): void {
-    const viewport = this.right;
-    if (!viewport) return;
-    viewport.shapeLayer.destroyChildren();
-    const human = this.item?.annotation.regions ?? [];
-    for (const region of human) {
-      if (region.kind === "box") {
-        const g = region.geometry as BoxGeometry;
-        viewport.shapeLayer.add(new Konva.Rect({ ...g, stroke: "#ffd400", strokeWidth: 2, strokeScaleEnabled: false, listening: false }));
-      }
-    }
-    for (const box of this.boxes) {
-      viewport.shapeLayer.add(new Konva.Rect({ ...box, stroke: "#00e0ff", strokeWidth: 2, strokeScaleEnabled: false, dash: [6, 4], listening: false }));
-    }
-    viewport.shapeLayer.batchDraw();
-    this.boxesText.textContent = this.boxes.length ? `${this.boxes.length} box${this.boxes.length === 1 ? "" : "es"} drawn` : "";
+    this.corrections.draw(this.right, this.item?.annotation.regions ?? []);
   }
 
   // --- decisions ---------------------------------------------------------------------------------
@@ -540,8 +333,9 @@ class ReviewQueue {
   private regionsFor(decision: Decision): object[] | undefined {
     const item = this.item!;
     const existing = item.annotation.regions.map(({ kind, geometry, precision, defect_type }) => ({ kind, geometry, precision, defect_type }));
-    if (this.boxes.length) {
-      return [...existing, ...this.boxes.map((geometry) => ({ kind: "box", geometry, precision: "rough", defect_type: null }))];
+    const boxes = this.corrections.boxes;
+    if (boxes.length) {
+      return [...existing, ...boxes.map((geometry) => ({ kind: "box", geometry, precision: "rough", defect_type: null }))];
     }
     if (decision === "true_defect" && !existing.length) {
       const [canvas, context] = this.flagged;
@@ -582,7 +376,7 @@ class ReviewQueue {
       this.busy = false;
       await this.next();
       this.say(`${DECISION_LABEL[decision]}: ${item.image.name} saved. ${this.status.textContent ?? ""}`);
-      void this.loadRecent();
+      void showRecent(this.recent, this.config.modelVersion);
     } catch (error) {
       this.say(error instanceof Error ? error.message : String(error), "error");
     } finally {
@@ -607,43 +401,17 @@ class ReviewQueue {
     await this.next();
   }
 
-  private async loadRecent(): Promise<void> {
-    let rows: ReviewRow[];
-    try {
-      rows = (await getJson<{ results: ReviewRow[] }>(`/api/v1/reviews/?model_version=${this.config.modelVersion}`)).results.slice(0, 12);
-    } catch {
-      return; // the list is a courtesy; the queue works without it
-    }
-    this.recent.replaceChildren(
-      ...rows.map((row) =>
-        el(
-          "li",
-          { dataset: { decision: row.decision } },
-          el("strong", { text: row.reviewer ?? "someone" }),
-          ` ${DECISION_LABEL[row.decision].toLowerCase()} · `,
-          el("a", { text: row.image_name, attrs: { href: `/images/${row.image}/` } }),
-          el("time", { className: "muted small", text: ` ${new Date(row.created_at).toLocaleTimeString()}`, attrs: { datetime: row.created_at } }),
-          row.comment ? el("q", { className: "small", text: row.comment }) : null,
-        ),
-      ),
-    );
-    if (!rows.length) this.recent.append(el("li", { className: "muted", text: "No decisions yet." }));
-  }
-
   // --- keys ----------------------------------------------------------------------------------------
 
   private onKey(event: KeyboardEvent): void {
     const target = event.target as HTMLElement;
     if (target === this.comment || target === this.reason || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (this.sheet.open) {
-      if (event.key === "?" || event.key === "Escape") this.sheet.close();
-      return;
-    }
+    if (this.sheet.takes(event)) return;
     const key = event.key.toLowerCase();
     const decision = DECISIONS.find((d) => d.keys.includes(key));
     const step = event.shiftKey ? 10 : 2;
     const actions: Record<string, () => void> = {
-      "?": () => this.toggleSheet(),
+      "?": () => this.sheet.toggle(),
       s: () => void this.skip(),
       o: () => this.toggleHeat(),
       v: () => this.toggleSide(),
@@ -651,7 +419,7 @@ class ReviewQueue {
       b: () => this.toggleBox(),
       c: () => this.comment.focus(),
       backspace: () => {
-        this.boxes.pop();
+        this.corrections.boxes.pop();
         this.drawBoxes();
       },
       arrowleft: () => this.setLevel(this.threshold - step),

@@ -27,9 +27,8 @@ export function isEmpty(mask: MaskGeometry): boolean {
   return true;
 }
 
-/** Paint a mask's inside pixels into `image` (same size) in one opaque colour; outside stays clear. */
-export function paintMask(mask: MaskGeometry, image: ImageData, rgb: [number, number, number]): void {
-  const data = image.data;
+/** Paint a mask's inside pixels into `data` (RGBA, same size) in one opaque colour; outside stays clear. */
+export function paintMask(mask: MaskGeometry, data: Uint8ClampedArray, rgb: [number, number, number]): void {
   data.fill(0);
   let offset = 0;
   for (let i = 0; i < mask.counts.length; i++) {
@@ -74,11 +73,4 @@ export function maskBounds(mask: MaskGeometry): { x: number; y: number; width: n
   }
   if (maxX < 0) return null;
   return { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
-}
-
-/** "#rrggbb" as numbers; anything else is magenta (the server's colour for "no defect type"). */
-export function hexToRgb(color: string): [number, number, number] {
-  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
-  if (!match) return [255, 0, 255];
-  return [parseInt(match[1], 16), parseInt(match[2], 16), parseInt(match[3], 16)];
 }

@@ -1,0 +1,23 @@
+// One tool per id (the ids, keys and help texts are in ../keys.ts).
+import type { ToolId } from "../keys";
+import { BoxTool } from "./box";
+import { PaintTool } from "./paint";
+import { PointTool } from "./point";
+import { PolygonTool } from "./polygon";
+import { ScribbleTool } from "./scribble";
+import { SelectTool } from "./select";
+import type { Tool, ToolContext } from "./tool";
+
+export type { Tool, ToolContext } from "./tool";
+
+export function makeTools(context: ToolContext): Record<ToolId, Tool> {
+  return {
+    select: new SelectTool(context),
+    box: new BoxTool(context),
+    polygon: new PolygonTool(context),
+    brush: new PaintTool(context, false),
+    eraser: new PaintTool(context, true),
+    scribble: new ScribbleTool(context),
+    point: new PointTool(context),
+  };
+}

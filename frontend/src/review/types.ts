@@ -1,0 +1,87 @@
+// What the review page reads: its configuration, the queue's items and the recent decisions, and the
+// decisions a reviewer can take (with their keys).
+import type { Shortcut } from "../shortcuts";
+import type { Geometry, Kind, Precision, Verdict } from "../types";
+
+export type Decision = "true_defect" | "false_positive" | "missed_defect" | "unsure";
+
+/** The page's configuration, from the template's json_script. */
+export interface ReviewConfig {
+  modelVersion: number;
+  collectionUrl: string;
+  canReview: boolean;
+  threshold: number;
+  reasons: [string, string][];
+}
+
+export interface ItemRegion {
+  kind: Kind;
+  geometry: Geometry;
+  precision: Precision;
+  defect_type: number | null;
+}
+
+/** One item of POST /api/v1/reviews/next/. */
+export interface Item {
+  prediction: {
+    id: number;
+    score: number;
+    normalized_score: number;
+    is_defective: boolean;
+    heatmap: string;
+    heatmap_low: number;
+    heatmap_high: number;
+    regions: { x: number; y: number; width: number; height: number; area: number }[];
+  };
+  image: {
+    id: number;
+    name: string;
+    width: number;
+    height: number;
+    display_url: string;
+    page_url: string;
+    nearest_normal_url: string | null;
+  };
+  annotation: { version: number; verdict: Verdict; regions: ItemRegion[] };
+  pending: number;
+}
+
+/** One row of GET /api/v1/reviews/. */
+export interface ReviewRow {
+  reviewer: string | null;
+  decision: Decision;
+  reason: string;
+  comment: string;
+  image: number;
+  image_name: string;
+  created_at: string;
+}
+
+export const DECISIONS: readonly { id: Decision; label: string; keys: [string, string] }[] = [
+  { id: "true_defect", label: "True defect", keys: ["1", "d"] },
+  { id: "false_positive", label: "False positive", keys: ["2", "f"] },
+  { id: "missed_defect", label: "Missed defect", keys: ["3", "m"] },
+  { id: "unsure", label: "Unsure", keys: ["4", "u"] },
+];
+
+export const DECISION_LABEL = Object.fromEntries(DECISIONS.map((d) => [d.id, d.label])) as Record<Decision, string>;
+
+const OTHER_KEYS: readonly [string, string][] = [
+  ["b", "draw a box where the model missed or mislocated a defect (sent with the decision)"],
+  ["Backspace", "remove the last box you drew"],
+  ["c", "write a comment (Enter: back to the image)"],
+  ["s", "skip: give this image back to the queue and take the next"],
+  ["← / →", "lower / raise the threshold"],
+  ["[ / ]", "less / more heatmap"],
+  ["o", "heatmap on / off"],
+  ["v", "side by side: the image beside its heatmap"],
+  ["g", "golden sample: the nearest normal training image in the left pane"],
+  ["wheel, drag", "zoom, pan"],
+  ["?", "this sheet"],
+];
+
+/** The rows of the shortcut sheet: the decisions, then the other keys. */
+export const SHORTCUTS: readonly Shortcut[] = [
+  ...DECISIONS.map((decision): Shortcut => [decision.keys, decision.label]),
+  ...OTHER_KEYS.map(([key, what]): Shortcut => [[key], what]),
+];
