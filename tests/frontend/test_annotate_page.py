@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotations.models import Image
-from frontend import views
+from frontend.views import annotate as views
 from tests.conftest import png_bytes
 from tests.frontend.helpers import add_image, page_config
 

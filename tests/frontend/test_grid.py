@@ -6,7 +6,7 @@ from django.urls import reverse
 from annotations.models import Annotation, DefectType
 from annotations.services.annotations import RegionInput
 from annotations.services.projects import defect_type_get_or_create
-from frontend import views
+from frontend.views import collection as views
 from inference.models import Prediction
 from inference.services.reviews import review_submit
 from tests.frontend.helpers import add_image, label

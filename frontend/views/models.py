@@ -1,0 +1,115 @@
+"""A collection's models page (its charts are frontend/src/models.ts) and training from it."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from annotations import selectors
+from annotations.models import Collection, Role
+from frontend.forms import TrainForm
+from frontend.views.common import collection_role_required
+from inference.models import ModelVersion, ModelVersionStatus
+from inference.selectors import active_model_version, collection_latest_jobs, model_version_list
+from inference.services.versions import NothingToTrainOn, training_start
+
+MODELS_BUNDLE = "frontend/dist/models.js"
+STORED_METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max", "at_threshold")
+
+
+def _version_config(version: ModelVersion) -> dict[str, Any]:
+    """What the models page's script needs of a ready version."""
+    return {
+        "id": version.pk,
+        "name": f"model {version.pk} ({version.algorithm})",
+        "parent": version.parent_id,
+        "threshold": version.threshold,
+        "promoted": version.promoted_at is not None,
+        "metrics": {key: version.metrics[key] for key in STORED_METRICS if key in version.metrics},
+        "fitSeconds": version.fit_seconds,
+        "peakMemoryBytes": version.peak_memory_bytes,
+        "scoresUrl": reverse("model-version-scores", args=[version.pk]),
+        "thresholdUrl": reverse("model-version-threshold", args=[version.pk]),
+        "promoteUrl": reverse("model-version-promote", args=[version.pk]),
+    }
+
+
+PARENT_METRICS = (("image_auroc", "image AUROC"), ("aupro", "AUPRO"), ("pixel_auroc", "pixel AUROC"))
+
+
+def parent_deltas(version: ModelVersion) -> list[dict[str, Any]]:
+    """How a version does against its parent, both measured on the version's test images (the
+    parent is evaluated on them after the child trains): [{name, delta, better}] per metric."""
+    parent = version.metrics.get("parent") or {}
+    deltas = []
+    for key, name in PARENT_METRICS:
+        if isinstance(version.metrics.get(key), float | int) and isinstance(parent.get(key), float | int):
+            delta = version.metrics[key] - parent[key]
+            deltas.append({"name": name, "delta": f"{delta:+.3f}", "better": delta >= 0})
+    return deltas
+
+
+@login_required
+@require_GET
+def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """A collection's model versions; for one of them the curves, score histograms and confusion
+    matrix at a threshold, and two of them compared. Managers also save the threshold, promote and
+    train (the API and `collection_train` check the role again)."""
+    collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    versions = (
+        model_version_list(user=request.user, collection_id=collection.pk)
+        .select_related("promoted_by", "threshold_set_by")
+        .order_by("-id")
+    )
+    ready = [version for version in versions if version.status == ModelVersionStatus.READY]
+    for version in versions:
+        version.parent_deltas = parent_deltas(version)
+    active = active_model_version(collection_id=collection.pk)
+    context = {
+        "collection": collection,
+        "project": collection.project,
+        "versions": versions,
+        "ready": ready,
+        "active": active,
+        "can_manage": selectors.user_has_role(
+            user=request.user, project_id=collection.project_id, minimum=Role.MANAGER
+        ),
+        "train_form": TrainForm(),
+        "jobs": collection_latest_jobs(collection_id=collection.pk),
+        "config": {
+            "activeId": active.pk if active else None,
+            "versions": [_version_config(version) for version in ready],
+        },
+        "bundle_built": finders.find(MODELS_BUNDLE) is not None,
+    }
+    return render(request, "frontend/models.html", context)
+
+
+@require_POST
+@collection_role_required(Role.MANAGER, "Only managers can start training.")
+def collection_train(request: HttpRequest, collection: Collection) -> HttpResponse:
+    """Train a new version from the models page's form, its parent the active version; the page then
+    shows the job's progress."""
+    form = TrainForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            messages.error(request, f"{form.fields[name].label}: {' '.join(errors)}")
+        return redirect("collection-models", collection_id=collection.pk)
+    try:
+        job = training_start(
+            collection=collection,
+            algorithm=form.cleaned_data["algorithm"],
+            parameters={"image_size": form.cleaned_data["image_size"]},
+            parent=active_model_version(collection_id=collection.pk),
+            created_by=request.user,
+        )
+    except NothingToTrainOn as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Training model {job.model_version_id} is queued; its progress is below.")
+    return redirect("collection-models", collection_id=collection.pk)
