@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 from django import forms
 
-from annotations.models import DefectType, Project, Split, Verdict
+from annotations.models import DefectType, Split, Verdict
 from inference.ml.catalogue import ALGORITHMS
 from inference.models import ReviewStrategy
 
@@ -10,13 +10,7 @@ from inference.models import ReviewStrategy
 class ProjectCreateForm(forms.Form):
     name = forms.CharField(max_length=200, strip=True)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"]
-        # Project names are unique across the whole instance.
-        if Project.objects.filter(name__iexact=name).exists():
-            raise forms.ValidationError("A project with this name already exists: choose another name.")
-        return name
+    # Whether the name is free is the database's one rule; project_create says so (ProjectNameTaken).
 
 
 class ImageFilterForm(forms.Form):
