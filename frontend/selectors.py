@@ -1,12 +1,22 @@
 """Reads of the pages: what a page shows, scoped by membership through the apps' selectors."""
 
-from django.db.models import QuerySet
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
-from annotations.models import Collection, Image
-from annotations.selectors import User, image_neighbours
+from django.db.models import Count, Q, QuerySet
+
+from annotations.models import Collection, Image, Region, Split, Verdict
+from annotations.selectors import User, image_list, image_neighbours
 from frontend.forms import ImageFilterForm
-from inference.models import ModelVersion
-from inference.selectors import active_model_version, image_cursor, scored_image_list
+from inference.models import ModelVersion, Review
+from inference.selectors import (
+    active_model_version,
+    image_cursor,
+    prediction_list,
+    review_list,
+    scored_image_list,
+)
 
 
 def grid_images(
@@ -29,3 +39,55 @@ def grid_neighbours(*, user: User, image: Image, form: ImageFilterForm) -> tuple
     cursor = image_cursor(image_id=image.pk, order=order, model_version_id=version.pk if version else None)
     images = grid_images(user=user, collection=image.collection, form=form, version=version)
     return image_neighbours(images, order=order, cursor=cursor)
+
+
+@dataclass
+class GridMarks:
+    """What the tiles of one grid page show beside their images, per image id.
+
+    Attributes:
+        region_counts: how many regions each image has.
+        region_types: each image's defect type ids, in the order first met.
+        predictions: the version's `normalized_score` and `is_defective`.
+        reviews: the image's last review (any version's).
+    """
+
+    region_counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    region_types: dict[int, dict[int, None]] = field(default_factory=lambda: defaultdict(dict))
+    predictions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reviews: dict[int, Review] = field(default_factory=dict)
+
+
+def grid_marks(
+    *, user: User, collection: Collection, images: list[Image], version: ModelVersion | None
+) -> GridMarks:
+    """Regions, the version's predictions and the last reviews of one page of images (three queries,
+    whatever the page size)."""
+    ids = [image.pk for image in images]
+    marks = GridMarks()
+    for image_id, defect_type_id in Region.objects.filter(annotation__image_id__in=ids).values_list(
+        "annotation__image_id", "defect_type_id"
+    ):
+        marks.region_counts[image_id] += 1
+        if defect_type_id is not None:
+            marks.region_types[image_id][defect_type_id] = None
+    if version is not None:
+        marks.predictions = {
+            row["image_id"]: row
+            for row in prediction_list(user=user, model_version_id=version.pk)
+            .filter(image_id__in=ids)
+            .values("image_id", "normalized_score", "is_defective")
+        }
+    # Newest first, so the first review of an image is its last decision.
+    for review in review_list(user=user, collection_id=collection.pk).filter(prediction__image_id__in=ids):
+        marks.reviews.setdefault(review.prediction.image_id, review)
+    return marks
+
+
+def collection_summary(*, user: User, collection: Collection) -> dict[str, int]:
+    """The collection's image count, per split (`split_<value>`) and per verdict (`verdict_<value>`)."""
+    return image_list(user=user, collection_id=collection.pk).aggregate(
+        total=Count("id"),
+        **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
+        **{f"verdict_{value}": Count("id", filter=Q(annotation__verdict=value)) for value in Verdict.values},
+    )

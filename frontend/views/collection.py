@@ -1,32 +1,25 @@
 """A collection's image grid (filters, order, keyset pages, tiles with scores and reviews) and the
 grid's upload form."""
 
-from collections import defaultdict
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations import selectors
-from annotations.models import Collection, Image, Region, Role, Split, Verdict
+from annotations.models import Collection, Image, Role, Split, Verdict
 from annotations.services.ingest import images_store, uploads_inspect
 from frontend.forms import ImageFilterForm
-from frontend.selectors import grid_images
+from frontend.selectors import collection_summary, grid_images, grid_marks
 from frontend.views.common import collection_role_required, safe_color, verdict_of
-from inference.models import Review
 from inference.selectors import (
     active_model_version,
     collection_latest_jobs,
     image_cursor,
-    prediction_list,
-    review_list,
 )
 
 GRID_PAGE_SIZE = 60
@@ -52,54 +45,25 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
         image_cursor(image_id=image_id, order=order, model_version_id=version_id)
         for image_id in form.cursor()
     )
-    everything = selectors.image_list(user=request.user, collection_id=collection.pk)
     images = grid_images(user=request.user, collection=collection, form=form, version=version)
     grid = selectors.image_page(images, order=order, after=after, before=before, size=GRID_PAGE_SIZE)
     page = grid.images
-    ids = [image.pk for image in page]
-
     colors = {d.pk: (d, safe_color(d.color)) for d in defect_types}
-    region_types: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    region_counts: dict[int, int] = defaultdict(int)
-    for image_id, defect_type_id in Region.objects.filter(annotation__image_id__in=ids).values_list(
-        "annotation__image_id", "defect_type_id"
-    ):
-        region_counts[image_id] += 1
-        if defect_type_id in colors:
-            region_types[image_id][defect_type_id] += 1
-    predictions: dict[int, dict[str, Any]] = {}
-    if version is not None:
-        predictions = {
-            row["image_id"]: row
-            for row in prediction_list(user=request.user, model_version_id=version.pk)
-            .filter(image_id__in=ids)
-            .values("image_id", "normalized_score", "is_defective")
-        }
-    # Newest first, so the first review of an image is its last decision.
-    reviews: dict[int, Review] = {}
-    for review in review_list(user=request.user, collection_id=collection.pk).filter(
-        prediction__image_id__in=ids
-    ):
-        reviews.setdefault(review.prediction.image_id, review)
+    marks = grid_marks(user=request.user, collection=collection, images=page, version=version)
     thumb_box = settings.LOUPE_THUMBNAIL_SIZE
     tiles = [
         {
             "image": image,
             "verdict": verdict_of(image),
-            "defect_types": [colors[pk] for pk in region_types[image.pk]],
-            "region_count": region_counts[image.pk],
+            "defect_types": [colors[pk] for pk in marks.region_types[image.pk] if pk in colors],
+            "region_count": marks.region_counts[image.pk],
             "thumb_size": _thumbnail_size(image, thumb_box),
-            "prediction": predictions.get(image.pk),
-            "review": reviews.get(image.pk),
+            "prediction": marks.predictions.get(image.pk),
+            "review": marks.reviews.get(image.pk),
         }
         for image in page
     ]
-
-    summary = everything.aggregate(
-        total=Count("id"),
-        **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
-        **{f"verdict_{value}": Count("id", filter=Q(annotation__verdict=value)) for value in Verdict.values},
-    )
+    summary = collection_summary(user=request.user, collection=collection)
     query = form.query()
     filtered = bool(query)
     context = {

@@ -4,13 +4,14 @@ and the models page's scores count what the stored metrics counted, whatever cha
 import numpy as np
 import pytest
 
-from annotations.models import RevisionReason, Split, Verdict
-from annotations.services.annotations import RegionInput, annotation_update
+from annotations.models import Split, Verdict
+from annotations.services.annotations import RegionInput
 from inference.ml.synthetic import add_defect, normal_texture
 from inference.selectors import model_version_test_scores
 from inference.services.jobs import job_run
 from inference.services.training import train_execute
 from inference.services.versions import training_start
+from tests.frontend.helpers import label
 from tests.inference.helpers import FAST_PARAMETERS, _add, synthetic_collection_fill
 
 pytestmark = pytest.mark.usefixtures("sent")
@@ -23,18 +24,6 @@ def _outline(mask: np.ndarray) -> list[list[int]]:
     return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
 
 
-def _label(image, verdict, regions=()):
-    annotation_update(
-        annotation_id=image.annotation.pk,
-        expected_version=image.annotation.version,
-        author=None,
-        reason=RevisionReason.IMPORT,
-        verdict=verdict,
-        regions=list(regions),
-    )
-    image.annotation.refresh_from_db()
-
-
 def test_polygon_labels_get_pixel_metrics_and_the_page_counts_match_the_metrics(team):
     synthetic_collection_fill(team.collection, train=8, test_normal=3, test_defective=0)
     rng = np.random.default_rng(5)
@@ -42,7 +31,8 @@ def test_polygon_labels_get_pixel_metrics_and_the_page_counts_match_the_metrics(
     for index in range(3):
         pixels, mask, _ = add_defect(normal_texture(rng, 64), rng, kind="stain")
         image = _add(team.collection, pixels, f"polygon-{index}.png", Split.TEST)
-        _label(image, Verdict.DEFECTIVE, [RegionInput(kind="polygon", geometry={"points": _outline(mask)})])
+        polygon = RegionInput(kind="polygon", geometry={"points": _outline(mask)})
+        label(image, author=None, verdict=Verdict.DEFECTIVE, regions=[polygon])
         defects.append(image)
 
     job = training_start(collection=team.collection, algorithm="patchcore", parameters=FAST_PARAMETERS)
@@ -53,7 +43,7 @@ def test_polygon_labels_get_pixel_metrics_and_the_page_counts_match_the_metrics(
     assert metrics["n_defective"] == 3 and metrics["n_masks"] == 3
     assert 0 <= metrics["pixel_auroc"] <= 1 and 0 <= metrics["aupro"] <= 1
 
-    _label(defects[0], Verdict.NORMAL)  # relabeled after training: the version's figures stand
+    label(defects[0], author=None, verdict=Verdict.NORMAL)  # relabeled after training: figures stand
     rows = model_version_test_scores(version=job.model_version)
 
     labels = [row["label"] for row in rows]
