@@ -80,7 +80,7 @@ class ModelVersion(models.Model):
     )
     # The frozen data it was trained and tested on (see DataSnapshot).
     snapshot = models.ForeignKey(
-        "DataSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="model_versions"
+        "DataSnapshot", null=True, blank=True, on_delete=models.RESTRICT, related_name="model_versions"
     )
     metrics = models.JSONField(default=dict, blank=True)
     threshold = models.FloatField(null=True, blank=True, help_text="Image score threshold, raw units")

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from annotations.models import Annotation, Collection, Image, Region, Split, Verdict
 from annotations.services.projects import collection_delete, defect_type_create, project_create
-from frontend.views import GRID_PAGE_SIZE
+from frontend.views.collection import GRID_PAGE_SIZE
 from inference.models import Decision, ModelVersion, ModelVersionStatus, Prediction, Review
 
 BATCH = 5000
