@@ -6,8 +6,15 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from annotations.models import Collection, Image, Region, Split, Verdict
-from annotations.selectors import User, image_list, image_neighbours
+from annotations.models import Annotation, Collection, Image, Region, RegionKind, Role, Split, Verdict
+from annotations.selectors import (
+    User,
+    collection_list,
+    image_list,
+    image_neighbours,
+    membership_list,
+    project_list,
+)
 from frontend.forms import ImageFilterForm
 from inference.models import ModelVersion, Review
 from inference.selectors import (
@@ -91,3 +98,54 @@ def collection_summary(*, user: User, collection: Collection) -> dict[str, int]:
         **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
         **{f"verdict_{value}": Count("id", filter=Q(annotation__verdict=value)) for value in Verdict.values},
     )
+
+
+def project_rows(*, user: User) -> list[dict[str, Any]]:
+    """The user's projects by name, each with the user's role, its collections and their image counts."""
+    roles = dict(membership_list(user=user).filter(user_id=user.pk).values_list("project_id", "role"))
+    collections: dict[int, list[Collection]] = defaultdict(list)
+    for collection in collection_list(user=user).annotate(image_count=Count("images")).order_by("name"):
+        collections[collection.project_id].append(collection)
+    return [
+        {
+            "project": project,
+            "role": Role(roles[project.pk]).label if project.pk in roles else "",
+            "collections": collections[project.pk],
+            "image_count": sum(c.image_count for c in collections[project.pk]),
+        }
+        for project in project_list(user=user).order_by("name")
+    ]
+
+
+def project_collections(*, user: User, project_id: int) -> QuerySet[Collection]:
+    """A project's collections by name, with their image counts per split and label, and defect types."""
+    labeled = [Verdict.NORMAL, Verdict.DEFECTIVE, Verdict.UNSURE]
+    return (
+        collection_list(user=user, project_id=project_id)
+        .annotate(
+            image_count=Count("images"),
+            train_count=Count("images", filter=Q(images__split=Split.TRAIN)),
+            test_count=Count("images", filter=Q(images__split=Split.TEST)),
+            labeled_count=Count("images", filter=Q(images__annotation__verdict__in=labeled)),
+            defective_count=Count("images", filter=Q(images__annotation__verdict=Verdict.DEFECTIVE)),
+        )
+        .prefetch_related("defect_types")
+        .order_by("name")
+    )
+
+
+def image_labels_now(*, image: Image) -> tuple[Annotation | None, list[Region]]:
+    """The image's current annotation and its regions with their defect types (the caller has
+    checked membership)."""
+    annotation = Annotation.objects.filter(image=image).first()
+    return annotation, list(annotation.regions.select_related("defect_type")) if annotation else []
+
+
+def image_label_version(*, image: Image) -> int:
+    """The version of the image's labels (0: never labeled)."""
+    return Annotation.objects.filter(image=image).values_list("version", flat=True).first() or 0
+
+
+def image_mask_regions(*, image: Image) -> QuerySet[Region]:
+    """The image's mask regions with their defect types."""
+    return Region.objects.filter(annotation__image=image, kind=RegionKind.MASK).select_related("defect_type")

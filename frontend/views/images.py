@@ -12,11 +12,11 @@ from PIL import Image as PILImage
 
 from annotations import selectors
 from annotations.geometry import mask_decode
-from annotations.models import Annotation, Region, RegionKind, Verdict
+from annotations.models import Region, RegionKind, Verdict
 from annotations.services.ingest import ALLOWED_FORMATS, image_to_8bit
 from config.http import conditional
 from frontend.forms import ImageFilterForm
-from frontend.selectors import grid_neighbours
+from frontend.selectors import grid_neighbours, image_label_version, image_labels_now, image_mask_regions
 from frontend.views.common import (
     NO_DEFECT_TYPE_COLOR,
     image_or_404,
@@ -88,8 +88,7 @@ def image_detail(request: HttpRequest, image_id: int) -> HttpResponse:
     form = ImageFilterForm(request.GET or None, defect_types=defect_types)
     previous_id, next_id = grid_neighbours(user=request.user, image=image, form=form)
 
-    annotation = Annotation.objects.filter(image=image).first()
-    regions = list(annotation.regions.select_related("defect_type")) if annotation else []
+    annotation, regions = image_labels_now(image=image)
     marker = svg_number(max(3.0, max(image.width, image.height) / 120))
     shapes, rows = [], []
     used = set()
@@ -169,14 +168,11 @@ def image_labels(request: HttpRequest, image_id: int) -> HttpResponse:
     image = image_or_404(request, image_id)
     # The version is read before the regions: if they change in between, the ETag is the older one
     # and the next request fetches again, never the other way round.
-    version = Annotation.objects.filter(image=image).values_list("version", flat=True).first() or 0
+    version = image_label_version(image=image)
 
     def build() -> HttpResponse:
         pixels = np.zeros((image.height, image.width, 4), dtype=np.uint8)
-        masks = Region.objects.filter(annotation__image=image, kind=RegionKind.MASK).select_related(
-            "defect_type"
-        )
-        for region in masks:
+        for region in image_mask_regions(image=image):
             try:
                 mask = mask_decode(region.geometry)
             except (KeyError, TypeError, ValueError):

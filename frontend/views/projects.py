@@ -1,18 +1,16 @@
 """The projects page (with the form that creates one) and a project's page."""
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from annotations import selectors
-from annotations.models import Role, Split, Verdict
+from annotations.models import Role
 from annotations.services.projects import ProjectNameTaken, project_create
 from frontend.forms import ProjectCreateForm
+from frontend.selectors import project_collections, project_rows
 from frontend.views.common import safe_color
 
 ROLE_ORDER = {Role.MANAGER: 0, Role.REVIEWER: 1, Role.ANNOTATOR: 2, Role.VIEWER: 3}
@@ -35,25 +33,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Project “{project.name}” created; you are its manager.")
             return redirect("project-detail", project_id=project.pk)
 
-    roles = dict(
-        selectors.membership_list(user=request.user)
-        .filter(user_id=request.user.pk)
-        .values_list("project_id", "role")
-    )
-    collections = defaultdict(list)
-    for collection in (
-        selectors.collection_list(user=request.user).annotate(image_count=Count("images")).order_by("name")
-    ):
-        collections[collection.project_id].append(collection)
-    projects = [
-        {
-            "project": project,
-            "role": Role(roles[project.pk]).label if project.pk in roles else "",
-            "collections": collections[project.pk],
-            "image_count": sum(c.image_count for c in collections[project.pk]),
-        }
-        for project in selectors.project_list(user=request.user).order_by("name")
-    ]
+    projects = project_rows(user=request.user)
     return render(request, "frontend/project_list.html", {"projects": projects, "form": form})
 
 
@@ -61,19 +41,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = get_object_or_404(selectors.project_list(user=request.user), pk=project_id)
-    labeled = [Verdict.NORMAL, Verdict.DEFECTIVE, Verdict.UNSURE]
-    collections = (
-        selectors.collection_list(user=request.user, project_id=project.pk)
-        .annotate(
-            image_count=Count("images"),
-            train_count=Count("images", filter=Q(images__split=Split.TRAIN)),
-            test_count=Count("images", filter=Q(images__split=Split.TEST)),
-            labeled_count=Count("images", filter=Q(images__annotation__verdict__in=labeled)),
-            defective_count=Count("images", filter=Q(images__annotation__verdict=Verdict.DEFECTIVE)),
-        )
-        .prefetch_related("defect_types")
-        .order_by("name")
-    )
+    collections = project_collections(user=request.user, project_id=project.pk)
     members = sorted(
         selectors.membership_list(user=request.user, project_id=project.pk),
         key=lambda m: (ROLE_ORDER.get(m.role, 9), m.user.get_username().lower()),
