@@ -14,6 +14,8 @@ env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 VAR_DIR = Path(env.str("LOUPE_VAR_DIR", default=str(BASE_DIR / "var")))
+# The team's shared datasets (MVTec AD layout, a folder each): what `manage.py benchmark` runs by default.
+LOUPE_DATASETS_DIR = Path(env.str("LOUPE_DATASETS_DIR", default=str(BASE_DIR.parent / "shared" / "datasets")))
 # The embedded default is for one machine; production must set its own key (check --deploy says so).
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-embedded-default-key-set-DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])

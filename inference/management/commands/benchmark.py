@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
-from inference.ml.experiments.benchmark import run_benchmark
+from inference.ml.experiments.benchmark import results_table, run_benchmarks
 from inference.ml.experiments.fewshot import BENCHMARK_KINDS, few_label_benchmark
 
 
@@ -23,7 +24,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data", required=True, type=Path, help="a category folder or a folder of them")
+        parser.add_argument(
+            "--data",
+            action="append",
+            type=Path,
+            help="a dataset: a category folder or a folder of them (repeatable); every dataset under "
+            "LOUPE_DATASETS_DIR (the shared datasets) when left out",
+        )
         parser.add_argument("--algorithm", choices=ALGORITHMS, default="patchcore")
         parser.add_argument("--category", action="append", help="only this category (repeatable)")
         parser.add_argument("--image-size", type=int, help="canvas side, px (multiple of 32)")
@@ -72,11 +79,14 @@ class Command(BaseCommand):
                 params[name] = options[option]
         params.update(params_parse(options["param"]))
         try:
+            roots = options["data"] or _shared_datasets()
             if options["few_labels"] is not None:
-                results = self.few_labels(params, options)
+                if len(roots) != 1:
+                    raise CommandError("--few-labels compares on one dataset: give one --data")
+                results = self.few_labels(roots[0], params, options)
             else:
-                results = run_benchmark(
-                    options["data"],
+                results = run_benchmarks(
+                    roots,
                     options["algorithm"],
                     params,
                     categories=options["category"],
@@ -84,7 +94,7 @@ class Command(BaseCommand):
                     show_progress=not options["no_progress"],
                     log=self.stdout.write,
                 )
-                self.stdout.write("mean: " + ", ".join(f"{k} {v:.4f}" for k, v in results["mean"].items()))
+                self.stdout.write(results_table(results))
         except (FileNotFoundError, ValueError) as error:
             raise CommandError(str(error)) from error
         if options["json"] is not None:
@@ -92,12 +102,12 @@ class Command(BaseCommand):
             options["json"].write_text(json.dumps(results, indent=2))
             self.stdout.write(f"wrote {options['json']}")
 
-    def few_labels(self, params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    def few_labels(self, root: Path, params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         """Run the few-label comparison and print each variant's mean figures."""
         if options["algorithm"] not in ("patchcore", "patchcore_ss"):
             raise CommandError("--few-labels compares PatchCore with patchcore_ss; drop --algorithm")
         results = few_label_benchmark(
-            options["data"],
+            root,
             options["few_labels"],
             [kind.strip() for kind in options["label_kinds"].split(",") if kind.strip()],
             options["label_seed"],
@@ -111,3 +121,18 @@ class Command(BaseCommand):
         for name, summary in results["mean"].items():
             self.stdout.write(f"mean {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
         return results
+
+
+def _shared_datasets() -> list[Path]:
+    """Every dataset folder under LOUPE_DATASETS_DIR.
+
+    Raises:
+        CommandError: there is none.
+    """
+    folder = Path(settings.LOUPE_DATASETS_DIR)
+    roots = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not roots:
+        raise CommandError(
+            f"no --data given and no datasets in {folder}: pass --data or set LOUPE_DATASETS_DIR"
+        )
+    return roots

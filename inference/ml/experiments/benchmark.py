@@ -131,6 +131,19 @@ def benchmark_category(
     }
 
 
+MEAN_METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max")
+
+
+def _mean(categories: list[dict[str, Any]]) -> dict[str, float]:
+    """Each metric's mean over the categories that have it."""
+    qualities = [category["quality"] for category in categories]
+    return {
+        key: float(np.mean([q[key] for q in qualities if key in q]))
+        for key in MEAN_METRICS
+        if any(key in q for q in qualities)
+    }
+
+
 def run_benchmark(
     root: str | Path,
     algorithm: str,
@@ -167,10 +180,63 @@ def run_benchmark(
                 f"AUPRO {quality.get('aupro', float('nan')):.4f}, fit {cost['fit_seconds']:.1f} s, "
                 f"{cost['images_per_second']:.1f} img/s, peak {cost['peak_memory_mb']:.0f} MB"
             )
-    keys = ("image_auroc", "pixel_auroc", "aupro", "f1_max")
-    mean = {
-        key: float(np.mean([r["quality"][key] for r in results if key in r["quality"]]))
-        for key in keys
-        if any(key in r["quality"] for r in results)
-    }
-    return {"algorithm": algorithm, "params": params, "categories": results, "mean": mean}
+    return {"algorithm": algorithm, "params": params, "categories": results, "mean": _mean(results)}
+
+
+def run_benchmarks(
+    roots: Sequence[str | Path],
+    algorithm: str,
+    params: dict[str, Any],
+    *,
+    categories: Sequence[str] | None = None,
+    device: str = "auto",
+    show_progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Benchmark several datasets (each a folder of MVTec-layout categories, or one category), so that
+    no default is judged on one dataset alone.
+
+    Returns:
+        ``algorithm``, ``params``, ``datasets`` (per dataset: its ``name`` and :func:`run_benchmark`'s
+        result) and the ``mean`` of each metric over every category of every dataset.
+    """
+    datasets = []
+    for root in roots:
+        if log is not None:
+            log(f"dataset {Path(root).name}:")
+        result = run_benchmark(
+            root,
+            algorithm,
+            params,
+            categories=categories,
+            device=device,
+            show_progress=show_progress,
+            log=log,
+        )
+        datasets.append({"name": Path(root).name, **result})
+    every = [category for dataset in datasets for category in dataset["categories"]]
+    return {"algorithm": algorithm, "params": params, "datasets": datasets, "mean": _mean(every)}
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """:func:`run_benchmarks`' results as a Markdown table: a row per dataset and category, then the mean."""
+    columns = MEAN_METRICS
+    lines = [
+        "| dataset | category | image AUROC | pixel AUROC | AUPRO | F1-max | fit s | img/s | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def figure(values: dict[str, Any], key: str) -> str:
+        return f"{values[key]:.3f}" if key in values else "–"
+
+    for dataset in results["datasets"]:
+        for category in dataset["categories"]:
+            quality, cost = category["quality"], category["cost"]
+            lines.append(
+                f"| {dataset['name']} | {category['category']} | "
+                + " | ".join(figure(quality, key) for key in columns)
+                + f" | {cost['fit_seconds']:.1f} | {cost['images_per_second']:.1f}"
+                + f" | {cost['peak_memory_mb']:.0f} |"
+            )
+    lines.append("| mean | | " + " | ".join(figure(results["mean"], key) for key in columns) + " | | | |")
+    return "\n".join(lines)
