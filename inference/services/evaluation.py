@@ -6,11 +6,10 @@ import numpy as np
 from django.db import transaction
 
 from inference.ml.metrics import evaluate
-from inference.models import DataSnapshot, ModelVersion, ModelVersionStatus, SnapshotRole
+from inference.models import DataSnapshot, ModelVersion, ModelVersionStatus
 from inference.services.jobs import JobContext, JobError
-from inference.services.scoring import StoredImages, images_in_order, model_load
+from inference.services.scoring import StoredImages, model_load, snapshot_test_set
 from inference.services.snapshots import snapshot_create
-from inference.truth import snapshot_truth
 
 
 def evaluate_execute(context: JobContext) -> None:
@@ -27,10 +26,7 @@ def evaluate_execute(context: JobContext) -> None:
         if snapshot_id
         else snapshot_create(collection=version.collection, test_only=True)
     )
-    truths = snapshot_truth(snapshot=snapshot, roles=[SnapshotRole.TEST])
-    images = images_in_order([t.image_id for t in truths])
-    present = {image.pk for image in images}
-    truths = [t for t in truths if t.image_id in present]
+    images, truths = snapshot_test_set(snapshot)
     if not images:
         raise JobError("the test split is empty: move labeled images into it to evaluate")
     context.progress(0.02, "loading the model")

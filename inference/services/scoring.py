@@ -19,11 +19,19 @@ from inference.ml.active import map_descriptor
 from inference.ml.algorithms import AnomalyDetector, Predictions, load_algorithm
 from inference.ml.postprocess import extract_regions
 from inference.ml.thresholds import ScoreNormalizer
-from inference.models import ModelVersion, ModelVersionStatus, Prediction, SnapshotImage
+from inference.models import (
+    DataSnapshot,
+    ModelVersion,
+    ModelVersionStatus,
+    Prediction,
+    SnapshotImage,
+    SnapshotRole,
+)
 from inference.services.heatmaps import heatmap_key, heatmap_png
 from inference.services.jobs import JobContext, JobError
 from inference.services.reviews import review_ranks_update
 from inference.services.versions import ARTIFACT_FILES
+from inference.truth import ImageTruth, snapshot_truth
 
 SCORE_BATCH = 16
 MIN_REGION_AREA = 16  # px; smaller blobs above the threshold are noise
@@ -51,6 +59,14 @@ def images_in_order(ids: Sequence[int]) -> list[Image]:
     """The images of `ids` that still exist, in that order."""
     by_id = Image.objects.in_bulk(list(ids))
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def snapshot_test_set(snapshot: DataSnapshot) -> tuple[list[Image], list[ImageTruth]]:
+    """The snapshot's test images that still exist, in id order, and their truth at the snapshot."""
+    truths = snapshot_truth(snapshot=snapshot, roles=[SnapshotRole.TEST])
+    images = images_in_order([t.image_id for t in truths])
+    present = {image.pk for image in images}
+    return images, [t for t in truths if t.image_id in present]
 
 
 def model_load(version: ModelVersion) -> AnomalyDetector:

@@ -17,10 +17,12 @@ from annotations.models import Image
 from inference.ml.algorithms import AnomalyDetector, LabeledImage, Scribble, get_algorithm
 from inference.ml.metrics import evaluate
 from inference.ml.postprocess import heatmap_range
+from inference.ml.preprocessing import ImageInput
 from inference.ml.thresholds import ScoreNormalizer, choose_threshold
 from inference.models import JobKind, ModelVersion, ModelVersionStatus, SnapshotImage, SnapshotRole
 from inference.services.jobs import JobContext, JobError, job_create
-from inference.services.scoring import StoredImages, images_in_order, predictions_write
+from inference.services.scoring import StoredImages, images_in_order, predictions_write, snapshot_test_set
+from inference.services.snapshots import snapshot_image_ids
 from inference.services.versions import artifact_delete
 from inference.truth import ImageTruth, snapshot_truth
 
@@ -28,7 +30,7 @@ TARGET_FPR = 0.01  # without labeled defects: flag at most 1% of held-out normal
 SELF_SCORE_SAMPLE = 32  # training images scored for a threshold when no normal test image exists
 
 
-def labeled_image(truth: ImageTruth, picture: object) -> LabeledImage | None:
+def labeled_image(truth: ImageTruth, picture: ImageInput) -> LabeledImage | None:
     """What one labeled image of the snapshot teaches the learning core: its weak label, or a hard
     normal; None for a plain normal or an unlabeled image (those are the memory bank's business)."""
     if truth.hard_normal:
@@ -46,10 +48,11 @@ def labeled_image(truth: ImageTruth, picture: object) -> LabeledImage | None:
     )
 
 
-def _labeled(version: ModelVersion) -> tuple[list[LabeledImage], list[int]]:
-    """The snapshot's labeled defects and hard normals as weak labels (pictures read now), with the
-    id of each one's image."""
-    truths = snapshot_truth(snapshot=version.snapshot, roles=[SnapshotRole.LABELED, SnapshotRole.HARD_NORMAL])
+def _labeled(version: ModelVersion, *, with_defects: bool) -> tuple[list[LabeledImage], list[int]]:
+    """The snapshot's hard normals and, `with_defects`, its labeled defects as weak labels (pictures
+    read now: an algorithm that learns no defects is not made to read them), with each one's image id."""
+    roles = [SnapshotRole.HARD_NORMAL] + ([SnapshotRole.LABELED] if with_defects else [])
+    truths = snapshot_truth(snapshot=version.snapshot, roles=roles)
     images = {image.pk: image for image in Image.objects.filter(pk__in=[t.image_id for t in truths])}
     labels, ids = [], []
     for truth in truths:
@@ -107,16 +110,14 @@ def train_execute(context: JobContext) -> None:
     version = ModelVersion.objects.select_related("collection", "snapshot").get(
         pk=context.job.model_version_id
     )
-    train_images = images_in_order(
-        [t.image_id for t in snapshot_truth(snapshot=version.snapshot, roles=[SnapshotRole.TRAIN])]
-    )
+    train_images = images_in_order(snapshot_image_ids(snapshot=version.snapshot, role=SnapshotRole.TRAIN))
     if not train_images:
         raise JobError("every training image of this version has been deleted; start a new training")
     params = {k: v for k, v in version.parameters.items() if k != "backbone"}
     detector = get_algorithm(
         version.algorithm, device=settings.LOUPE_ML_DEVICE, backbone=version.backbone, **params
     )
-    labeled, labeled_ids = _labeled(version)
+    labeled, labeled_ids = _labeled(version, with_defects=detector.uses_labels)
     context.progress(
         0.02, f"fitting {version.algorithm} on {len(train_images)} images and {len(labeled)} labeled"
     )
@@ -125,10 +126,7 @@ def train_execute(context: JobContext) -> None:
     )
     train_ids = [image.pk for image in train_images]
 
-    test = snapshot_truth(snapshot=version.snapshot, roles=[SnapshotRole.TEST])
-    test_images = images_in_order([t.image_id for t in test])
-    present = {image.pk for image in test_images}
-    test = [t for t in test if t.image_id in present]
+    test_images, test = snapshot_test_set(version.snapshot)
     labels = np.array([t.label for t in test], np.int64)
     if test_images:
         predicted = detector.predict(

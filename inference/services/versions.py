@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from annotations.models import Collection
 from inference.ml.thresholds import ScoreNormalizer
-from inference.models import Job, JobKind, ModelVersion, ModelVersionStatus, Prediction
+from inference.models import Job, JobKind, ModelVersion, ModelVersionStatus, Prediction, SnapshotRole
 from inference.services.jobs import job_create
-from inference.services.snapshots import snapshot_create, training_image_list
+from inference.services.snapshots import snapshot_create
 
 ARTIFACT_FILES = ("model.safetensors", "model.json")
 DEFAULT_BACKBONE = "efficientnet_lite0"
@@ -60,8 +60,9 @@ def training_start(
     Raises:
         NothingToTrainOn: the collection has no training images.
     """
-    if not training_image_list(collection=collection).exists():
-        raise NothingToTrainOn(collection)
+    snapshot = snapshot_create(collection=collection)
+    if not snapshot.counts.get(SnapshotRole.TRAIN):
+        raise NothingToTrainOn(collection)  # the transaction, snapshot included, rolls back
     parameters = dict(parameters or {})
     version = ModelVersion.objects.create(
         collection=collection,
@@ -69,7 +70,7 @@ def training_start(
         backbone=parameters.get("backbone", DEFAULT_BACKBONE),
         parameters=parameters,
         parent=parent,
-        snapshot=snapshot_create(collection=collection),
+        snapshot=snapshot,
         created_by=created_by if created_by is not None and created_by.is_authenticated else None,
     )
     version.artifact_prefix = artifact_prefix(collection_id=collection.pk, version_id=version.pk)

@@ -4,12 +4,16 @@ with a message that says what is allowed, and imports neither torch nor NumPy.""
 import dataclasses
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
 from inference.ml.algorithms import ALGORITHMS as REGISTRY
 from inference.ml.algorithms import get_algorithm
+from inference.ml.algorithms.patchcore.model import IMAGE_SCORES
+from inference.ml.backbones import BACKBONES
 from inference.ml.catalogue import ALGORITHMS, parameters_check
+from inference.ml.preprocessing import Mode
 
 
 def test_the_catalogue_lists_every_algorithm_with_its_parameters_and_defaults():
@@ -20,6 +24,13 @@ def test_the_catalogue_lists_every_algorithm_with_its_parameters_and_defaults():
         described = {p.name: p.default for p in algorithm.parameters}
         assert described == fields, name
         assert algorithm.uses_labels == type(detector).uses_labels
+
+
+def test_the_choices_are_the_libraries_own():
+    for algorithm in ALGORITHMS.values():
+        assert algorithm.parameter("backbone").choices == BACKBONES
+        assert algorithm.parameter("preprocess_mode").choices == get_args(Mode)
+    assert ALGORITHMS["patchcore"].parameter("image_score").choices == IMAGE_SCORES
 
 
 def test_every_default_passes_its_own_check():

@@ -229,12 +229,6 @@ class PatchCore(FeatureDetector):
         features, index = self._patch_features(images, "normal_hard", progress)
         self.bank.extend(torch.from_numpy(features).to(self.device), torch.from_numpy(sources[index]))
 
-    def _nearest(
-        self, queries: torch.Tensor, skip: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Distance to, and index of, each query's nearest bank entry (see :meth:`MemoryBank.nearest`)."""
-        return self.bank.nearest(queries, skip)
-
     def _patch_scores(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Anomaly score of each patch feature and its nearest bank entry (the golden sample's source).
 
@@ -246,7 +240,7 @@ class PatchCore(FeatureDetector):
         Returns:
             ``(Q,)`` float32 scores and ``(Q,)`` int64 bank indices.
         """
-        return self._nearest(queries)
+        return self.bank.nearest(queries)
 
     def _reweighted(self, best: _ImageBest) -> float:
         """Image score of eq. 7: the patch score scaled by ``1 - softmax(distances to N_b(m*))[m*]``."""

@@ -290,7 +290,7 @@ class SemiSupervisedPatchCore(PatchCore):
         if label.kind == "image":
             flat = torch.from_numpy(valid.reshape(-1)).to(self.device)
             distances = torch.zeros(flat.shape, device=self.device)
-            distances[flat] = self._nearest(cells.reshape(-1, cells.shape[-1])[flat])[0]
+            distances[flat] = self.bank.nearest(cells.reshape(-1, cells.shape[-1])[flat])[0]
             unsupervised = distances.view(valid.shape).cpu().numpy()
         targets, weights = patch_targets(
             label,
@@ -323,7 +323,7 @@ class SemiSupervisedPatchCore(PatchCore):
             valid = torch.from_numpy(valid_cells(views, grid_shape, self.params.image_size))
             cells = features.permute(0, 2, 3, 1)[valid.to(self.device)]
             skip = self.bank_sources == int(index)
-            distances.append(self._nearest(cells, skip if n_images > 1 and not skip.all() else None)[0])
+            distances.append(self.bank.nearest(cells, skip if n_images > 1 and not skip.all() else None)[0])
             logits.append(self.head(cells))
         distance, logit = torch.cat(distances), torch.cat(logits)
         return torch.stack(
@@ -332,7 +332,7 @@ class SemiSupervisedPatchCore(PatchCore):
 
     def _patch_scores(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """PatchCore's distance, plus the head's evidence when there is a head (both standardised)."""
-        distances, indices = self._nearest(queries)
+        distances, indices = self.bank.nearest(queries)
         if self.head is None or self.fusion is None:
             return distances, indices
         distance_mean, distance_std, logit_mean, logit_std = self.fusion.tolist()
