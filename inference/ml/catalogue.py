@@ -165,13 +165,21 @@ _PATCHCORE = _FEATURES + (
         above=True,
     ),
     Parameter(
+        "memory_bank_size",
+        int,
+        20_000,
+        "most entries in the memory bank, whatever the number of training images",
+        minimum=1,
+        maximum=10_000_000,
+    ),
+    Parameter(
         "projection_dim", int, 64, "dimensions of the coreset search's projection", minimum=1, maximum=4096
     ),
     Parameter(
         "coreset_chunk",
         int,
-        100_000,
-        "most features the coreset searches at once",
+        32_768,
+        "patch features the coreset reduces together as they stream in",
         minimum=1,
         maximum=10_000_000,
     ),

@@ -115,3 +115,19 @@ def test_registry_and_file_errors(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(ValueError, match="not a loupe-anomaly-model"):
         load_algorithm(tmp_path)
+
+
+def test_patchcore_streams_its_patches_into_a_bank_of_at_most_memory_bank_size(
+    synthetic_category, small_params
+):
+    # 16 images of 96 px give 16 * 144 patches; chunks of 300 make the coreset reduce as they stream.
+    params = small_params(coreset_ratio=0.5, memory_bank_size=100, coreset_chunk=300)
+    model = get_algorithm("patchcore", device="cpu", **params)
+    report = model.fit(synthetic_category["train"])
+    assert report.n_patches == 16 * 144
+    assert len(model.memory_bank) == report.details["memory_bank_size"] == 100
+    # Each training image keeps entries in the bank: the picks cover the whole set, not the last chunk.
+    assert set(model.bank_sources.tolist()) == set(range(16))
+    predictions = model.predict(synthetic_category["test"])
+    quality = evaluate(predictions.scores, np.array(synthetic_category["labels"]))
+    assert quality["image_auroc"] > 0.95

@@ -13,7 +13,8 @@ import hashlib
 
 import torch
 
-_QUERY_CHUNK = 4096
+_DISTANCE_BLOCK = 1 << 24
+"""Most query-to-entry distances computed at once (64 MB of float32), whatever the bank's size."""
 
 
 def _exact_nearest(
@@ -24,7 +25,7 @@ def _exact_nearest(
     if skip is not None:
         bank_norms = bank_norms.masked_fill(skip.to(bank.device), float("inf"))
     distances, indices = [], []
-    for chunk in queries.split(_QUERY_CHUNK):
+    for chunk in queries.split(max(64, _DISTANCE_BLOCK // max(1, len(bank)))):
         squared = torch.addmm(bank_norms[None], chunk, bank.T, alpha=-2.0)
         squared += (chunk * chunk).sum(dim=1, keepdim=True)
         best, index = squared.min(dim=1)

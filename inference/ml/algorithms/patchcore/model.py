@@ -30,7 +30,7 @@ from inference.ml.algorithms.base import (
 from inference.ml.algorithms.features import FeatureDetector, PatchFeatureExtractor
 from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.algorithms.patchcore.bank import MemoryBank
-from inference.ml.algorithms.patchcore.coreset import greedy_coreset
+from inference.ml.algorithms.patchcore.coreset import StreamingCoreset
 from inference.ml.postprocess import canvas_maps
 from inference.ml.preprocessing import ImageInput, View, stitch, valid_grid
 
@@ -46,8 +46,11 @@ class PatchCoreParams(FeatureParams):
 
     Attributes:
         coreset_ratio: fraction of the patch features kept in the memory bank, (0, 1].
+        memory_bank_size: most entries in the memory bank, whatever the number of training images, so
+            scoring costs the same with 100 or 10,000 of them.
         projection_dim: dimensions of the random projection the coreset search works in.
-        coreset_chunk: most features searched together by the greedy coreset (speed vs. coverage).
+        coreset_chunk: patch features reduced together while they stream in (speed vs. coverage; see
+            :class:`~inference.ml.algorithms.patchcore.coreset.StreamingCoreset`).
         num_neighbors: bank neighbours used to re-weight the image score (1: no re-weighting);
             only used with ``image_score="reweighted"``.
         image_score: how an image's score is derived: ``reweighted`` (eq. 7 of the paper: the largest
@@ -60,8 +63,9 @@ class PatchCoreParams(FeatureParams):
     """
 
     coreset_ratio: float = 0.05
+    memory_bank_size: int = 20_000
     projection_dim: int = 64
-    coreset_chunk: int = 100_000
+    coreset_chunk: int = 32_768
     num_neighbors: int = 9
     image_score: ImageScore = "map_top"
     map_top_fraction: float = 0.01
@@ -69,6 +73,8 @@ class PatchCoreParams(FeatureParams):
     def __post_init__(self) -> None:
         if not 0 < self.coreset_ratio <= 1:
             raise ValueError(f"coreset_ratio must be in (0, 1], got {self.coreset_ratio}")
+        if self.memory_bank_size < 1:
+            raise ValueError(f"memory_bank_size must be at least 1, got {self.memory_bank_size}")
         if self.num_neighbors < 1:
             raise ValueError(f"num_neighbors must be at least 1, got {self.num_neighbors}")
         if self.image_score not in IMAGE_SCORES:
@@ -153,9 +159,21 @@ class PatchCore(FeatureDetector):
         if len(images) == 0:
             raise ValueError("PatchCore needs at least one normal image to fit")
         started = time.perf_counter()
-        features, sources = self._patch_features(images, "features", progress)
+        coreset = StreamingCoreset(
+            ratio=self.params.coreset_ratio,
+            max_size=self.params.memory_bank_size,
+            rng=np.random.default_rng(self.params.seed),
+            projection_dim=self.params.projection_dim,
+            chunk_size=self.params.coreset_chunk,
+        )
+        for batch, views in self.extractor.iter_batches(images, "features", progress):
+            features, sources = self._valid_patches(batch, views)
+            # Later images are expected to hold as many patches as those seen so far.
+            seen, images_seen = coreset.n_seen + len(features), views[-1].image_index + 1
+            coreset.add(features, sources, expected_rows=-(-seen * len(images) // images_seen))
         extracted = time.perf_counter()
-        self._build_bank(features, sources, progress)
+        features, sources = coreset.finish(progress)
+        self.bank.reset(torch.from_numpy(features).to(self.device), torch.from_numpy(sources))
         hard = hard_normal_positions(labeled)
         if hard:
             self.add_normals([labeled[i].image for i in hard], len(images) + np.array(hard), progress)
@@ -163,54 +181,34 @@ class PatchCore(FeatureDetector):
         finished = time.perf_counter()
         return FitReport(
             n_images=len(images) + len(hard),
-            n_patches=len(features),
+            n_patches=coreset.n_seen,
             seconds=finished - started,
             details={
                 "memory_bank_size": len(self.memory_bank),
-                "feature_dim": int(features.shape[1]),
+                "feature_dim": self.extractor.dim,
                 "feature_seconds": extracted - started,
                 "coreset_seconds": finished - extracted,
             },
         )
 
-    def _patch_features(
-        self, images: Sequence[ImageInput], stage: str, progress: ProgressCallback | None
+    def _valid_patches(
+        self, batch: torch.Tensor, views: Sequence[View]
     ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-        """Every patch feature showing image content, with the index of the image it comes from.
+        """The patch features of a batch that show image content, with the index of their image.
+
+        Args:
+            batch: ``(B, D, h, w)`` features of ``B`` canvases.
+            views: their views.
 
         Returns:
             ``(N, D)`` float32 features and ``(N,)`` int64 image indices.
         """
-        features: list[NDArray[np.float32]] = []
-        sources: list[NDArray[np.int64]] = []
-        for batch, views in self.extractor.iter_batches(images, stage, progress):
-            count, dim, height, width = batch.shape
-            flat = batch.permute(0, 2, 3, 1).reshape(count, height * width, dim).cpu().numpy()
-            for row, view in zip(flat, views, strict=True):
-                valid = valid_grid(view, (height, width), self.params.image_size).reshape(-1)
-                features.append(row[valid])
-                sources.append(np.full(int(valid.sum()), view.image_index, np.int64))
-        return np.concatenate(features), np.concatenate(sources)
-
-    def _build_bank(
-        self, features: NDArray[np.float32], sources: NDArray[np.int64], progress: ProgressCallback | None
-    ) -> None:
-        """Keep a coreset of the normal patch features as the memory bank (all of them at ratio 1)."""
-        if self.params.coreset_ratio < 1:
-            keep = greedy_coreset(
-                features,
-                round(self.params.coreset_ratio * len(features)),
-                np.random.default_rng(self.params.seed),
-                projection_dim=self.params.projection_dim,
-                chunk_size=self.params.coreset_chunk,
-                progress=progress,
-            )
-        else:
-            keep = np.arange(len(features))
-        self.bank.reset(
-            torch.from_numpy(np.ascontiguousarray(features[keep])).to(self.device),
-            torch.from_numpy(sources[keep]),
-        )
+        count, dim, height, width = batch.shape
+        flat = batch.permute(0, 2, 3, 1).reshape(count * height * width, dim).cpu().numpy()
+        valid = np.stack([valid_grid(view, (height, width), self.params.image_size) for view in views])
+        per_canvas = valid.reshape(count, -1).sum(axis=1)
+        image_of_canvas = np.array([view.image_index for view in views], np.int64)
+        return np.ascontiguousarray(flat[valid.reshape(-1)]), np.repeat(image_of_canvas, per_canvas)
 
     def add_normals(
         self,
@@ -226,7 +224,12 @@ class PatchCore(FeatureDetector):
         """
         if self.memory_bank is None:
             raise RuntimeError("PatchCore is not fitted: call fit() before adding normal images")
-        features, index = self._patch_features(images, "normal_hard", progress)
+        parts = [
+            self._valid_patches(batch, views)
+            for batch, views in self.extractor.iter_batches(images, "normal_hard", progress)
+        ]
+        features = np.concatenate([part[0] for part in parts])
+        index = np.concatenate([part[1] for part in parts])
         self.bank.extend(torch.from_numpy(features).to(self.device), torch.from_numpy(sources[index]))
 
     def _patch_scores(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
