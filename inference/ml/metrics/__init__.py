@@ -10,7 +10,7 @@ from inference.ml.metrics.curves import (
     threshold_stats,
 )
 from inference.ml.metrics.evaluation import DEFECTIVE, NORMAL, NORMAL_TYPE, UNLABELED, evaluate
-from inference.ml.metrics.pro import aupro, pro_curve
+from inference.ml.metrics.pixels import PixelCounts, aupro, pro_curve, score_thresholds
 
 __all__ = [
     "DEFECTIVE",
@@ -19,12 +19,14 @@ __all__ = [
     "UNLABELED",
     "evaluate",
     "F1Max",
+    "PixelCounts",
     "ThresholdStats",
     "aupro",
     "auroc",
     "f1_max",
     "pro_curve",
     "roc_curve",
+    "score_thresholds",
     "sweep",
     "threshold_stats",
 ]

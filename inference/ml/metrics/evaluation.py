@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from inference.ml.metrics.curves import auroc, f1_max, threshold_stats
-from inference.ml.metrics.pro import aupro
+from inference.ml.metrics.pixels import PixelCounts
 
 DEFECTIVE, NORMAL, UNLABELED = 1, 0, -1
 """Image labels: defective, normal, and not labeled (left out of every metric)."""
@@ -93,25 +93,18 @@ def evaluate(
 def _pixel_metrics(
     maps: list[NDArray[np.floating]], masks: list[NDArray[np.bool_] | None], flags: NDArray[np.bool_]
 ) -> dict[str, Any]:
-    """Pixel AUROC and AUPRO over the normal images and the defective ones whose defect is outlined."""
+    """Pixel AUROC and AUPRO over the normal images and the defective ones whose defect is outlined,
+    counted map by map (:class:`PixelCounts`): no copy of all the pixels is made."""
     pixel_maps, pixel_masks = [], []
     for anomaly_map, mask, defective in zip(maps, masks, flags, strict=True):
-        if mask is None:
-            if defective:
-                continue
-            mask = np.zeros(np.shape(anomaly_map), bool)
-        if np.shape(mask) != np.shape(anomaly_map):
+        if mask is None and defective:
+            continue
+        if mask is not None and np.shape(mask) != np.shape(anomaly_map):
             raise ValueError(f"a mask of shape {np.shape(mask)} for a map of shape {np.shape(anomaly_map)}")
         pixel_maps.append(anomaly_map)
-        pixel_masks.append(np.asarray(mask, bool))
-    if not any(mask.any() for mask in pixel_masks):
+        pixel_masks.append(mask)
+    n_masks = sum(int(mask is not None and np.any(mask)) for mask in pixel_masks)
+    if not n_masks:
         return {}
-    pixel_scores = np.concatenate([np.asarray(m, np.float32).ravel() for m in pixel_maps])
-    pixel_labels = np.concatenate([m.ravel() for m in pixel_masks])
-    result = {
-        "n_masks": sum(int(mask.any()) for mask in pixel_masks),
-        "pixel_auroc": auroc(pixel_scores, pixel_labels),
-    }
-    del pixel_scores, pixel_labels
-    result["aupro"] = aupro(pixel_maps, pixel_masks)
-    return result
+    counts = PixelCounts.of(pixel_maps, pixel_masks)
+    return {"n_masks": n_masks, "pixel_auroc": counts.pixel_auroc(), "aupro": counts.aupro()}
