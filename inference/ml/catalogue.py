@@ -138,9 +138,9 @@ _FEATURES = (
     Parameter(
         "preprocess_mode",
         str,
-        "letterbox",
-        "how an image becomes canvases",
-        choices=("letterbox", "resize", "tile"),
+        "auto",
+        "how an image becomes canvases (auto: tiles for images larger than the canvas)",
+        choices=("auto", "letterbox", "resize", "tile"),
     ),
     Parameter("tile_scale", float, 1.0, "scale before tiling (tile mode)", minimum=0, maximum=8, above=True),
     Parameter(

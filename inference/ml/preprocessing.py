@@ -10,6 +10,7 @@ sees. Three modes:
   5-pixel scratch on a 2,000-pixel image keeps its 5 pixels.
 
 Anomaly maps computed on the canvases are put back together by :func:`stitch` at the image's size.
+:func:`choose_canvas` picks the mode and scale from the data (an algorithm's ``preprocess_mode="auto"``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from PIL import Image
 
 ImageInput = NDArray[np.generic] | Image.Image
 Mode = Literal["letterbox", "resize", "tile"]
+MIN_DEFECT_PX = 16
+"""Least width, canvas px, a defect keeps after scaling: two cells of a stride-8 feature map."""
+TILE_GAIN = 1.5
+"""Tiles are cut only when they see the image at least this many times finer than the letterbox: below
+that, the letterbox's whole-image context was worth more (measured on the magnetic tiles, whose images
+are about the canvas's size: native tiles lost 2 points of image AUROC and 4 of pixel AUROC)."""
 
 
 @dataclass(frozen=True)
@@ -283,3 +290,65 @@ def stitch(maps: Sequence[NDArray[np.float32]], views: Sequence[View]) -> NDArra
     if scaled_shape != original:
         merged = F.interpolate(merged[None, None], size=original, mode="bilinear", align_corners=False)[0, 0]
     return merged.numpy().astype(np.float32, copy=False)
+
+
+@dataclass(frozen=True)
+class CanvasChoice:
+    """How images of a collection become canvases, and why.
+
+    Attributes:
+        mode: ``letterbox`` or ``tile``.
+        tile_scale: the scale tiles are cut at (``tile`` mode; 1 = native resolution).
+        reason: the rule that chose it, in words, for the model's record.
+    """
+
+    mode: Mode
+    tile_scale: float
+    reason: str
+
+
+def image_shape(image: ImageInput) -> tuple[int, int]:
+    """``(height, width)`` of an image, px, without converting it."""
+    if isinstance(image, Image.Image):
+        return image.height, image.width
+    return int(np.shape(image)[0]), int(np.shape(image)[1])
+
+
+def choose_canvas(
+    shapes: Sequence[tuple[int, int]], image_size: int, smallest_defect: float | None = None
+) -> CanvasChoice:
+    """Resize only when it loses nothing that matters; otherwise cut tiles nearer native resolution.
+
+    Images that fit the canvas are letterboxed. Larger ones are scaled so that the smallest labeled
+    defect keeps :data:`MIN_DEFECT_PX` pixels of width, or, without labeled defects, so that the
+    images' shorter side keeps the canvas's resolution (never above native); unless that scale is
+    :data:`TILE_GAIN` times the letterbox's, letterboxing loses little and is used, else the images
+    are tiled at it.
+
+    Args:
+        shapes: ``(height, width)`` of the training images (a sample will do).
+        image_size: canvas side, px.
+        smallest_defect: width, px, of the narrowest labeled defect, when there is one.
+
+    Returns:
+        The choice and its reason.
+
+    Raises:
+        ValueError: no shapes.
+    """
+    if not shapes:
+        raise ValueError("choosing a canvas needs the size of at least one image")
+    height, width = (float(np.median([shape[axis] for shape in shapes])) for axis in (0, 1))
+    fit_scale = image_size / max(height, width)
+    if fit_scale >= 1:
+        return CanvasChoice("letterbox", 1.0, f"the images ({width:.0f}x{height:.0f} px) fit the canvas")
+    if smallest_defect is not None:
+        needed = min(1.0, MIN_DEFECT_PX / max(smallest_defect, 1e-6))
+        why = f"the narrowest labeled defect ({smallest_defect:.0f} px) keeps {MIN_DEFECT_PX} px"
+    else:
+        needed = min(1.0, image_size / min(height, width))
+        why = "no labeled defect, so the shorter side keeps the canvas's resolution"
+    if needed < fit_scale * TILE_GAIN:
+        return CanvasChoice("letterbox", 1.0, f"resizing to {fit_scale:.2f} loses little: {why}")
+    scale = round(needed, 2)
+    return CanvasChoice("tile", scale, f"{width:.0f}x{height:.0f} px images tiled at scale {scale}: {why}")

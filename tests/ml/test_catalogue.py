@@ -10,10 +10,10 @@ import pytest
 
 from inference.ml.algorithms import ALGORITHMS as REGISTRY
 from inference.ml.algorithms import get_algorithm
+from inference.ml.algorithms.base import PreprocessMode
 from inference.ml.algorithms.patchcore.model import IMAGE_SCORES
 from inference.ml.backbones import BACKBONES
 from inference.ml.catalogue import ALGORITHMS, parameters_check
-from inference.ml.preprocessing import Mode
 
 
 def test_the_catalogue_lists_every_algorithm_with_its_parameters_and_defaults():
@@ -29,7 +29,7 @@ def test_the_catalogue_lists_every_algorithm_with_its_parameters_and_defaults():
 def test_the_choices_are_the_libraries_own():
     for algorithm in ALGORITHMS.values():
         assert algorithm.parameter("backbone").choices == BACKBONES
-        assert algorithm.parameter("preprocess_mode").choices == get_args(Mode)
+        assert algorithm.parameter("preprocess_mode").choices == get_args(PreprocessMode)
     assert ALGORITHMS["patchcore"].parameter("image_score").choices == IMAGE_SCORES
 
 

@@ -2,7 +2,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.ml.preprocessing import PreprocessConfig, image_views, stitch, to_float_rgb, valid_grid
+from inference.ml.algorithms import get_algorithm
+from inference.ml.algorithms.features import narrowest_defect
+from inference.ml.algorithms.labels import LabeledImage
+from inference.ml.preprocessing import (
+    PreprocessConfig,
+    choose_canvas,
+    image_views,
+    stitch,
+    to_float_rgb,
+    valid_grid,
+)
 
 
 def test_sixteen_bit_grayscale_is_scaled_by_its_range():
@@ -59,3 +69,51 @@ def test_bad_configuration_is_rejected():
         PreprocessConfig(image_size=100)
     with pytest.raises(ValueError, match="mode"):
         PreprocessConfig(mode="crop")  # type: ignore[arg-type]
+
+
+def test_images_that_fit_the_canvas_are_letterboxed():
+    choice = choose_canvas([(200, 300), (256, 256)], 320)
+    assert (choice.mode, choice.tile_scale) == ("letterbox", 1.0) and "fit the canvas" in choice.reason
+
+
+def test_large_images_without_labels_are_tiled_so_the_shorter_side_keeps_the_canvas_resolution():
+    choice = choose_canvas([(460, 1130)] * 3, 320)
+    assert choice.mode == "tile" and choice.tile_scale == pytest.approx(0.7)
+    assert "no labeled defect" in choice.reason
+    # Only a little larger than the canvas: letterboxing loses little.
+    assert choose_canvas([(340, 340)], 320).mode == "letterbox"
+    assert choose_canvas([(264, 356)], 320).mode == "letterbox"
+    # Never above native resolution.
+    assert choose_canvas([(100, 2000)], 320).tile_scale == 1.0
+
+
+def test_the_narrowest_labeled_defect_sets_the_scale():
+    # 4 px wide at native resolution: tiles at native scale keep it visible.
+    assert choose_canvas([(460, 1130)], 320, smallest_defect=4).tile_scale == 1.0
+    # 200 px wide: the letterbox (scale 0.28) keeps 57 px of it, so resizing loses nothing.
+    wide = choose_canvas([(460, 1130)], 320, smallest_defect=200)
+    assert wide.mode == "letterbox" and "loses little" in wide.reason
+    assert choose_canvas([(460, 1130)], 320, smallest_defect=32).tile_scale == pytest.approx(0.5)
+
+
+def test_narrowest_defect_reads_mask_regions_and_boxes():
+    image = np.zeros((100, 100), np.uint8)
+    mask = np.zeros((100, 100), bool)
+    mask[10:30, 10:30] = True  # 20 px wide
+    for i in range(60):
+        mask[30 + i // 2, 40 + i] = True  # a thin diagonal scratch, about 1 px wide
+    assert narrowest_defect([LabeledImage(image, "mask", mask=mask)]) == pytest.approx(1.0)
+    assert narrowest_defect([LabeledImage(image, "box", boxes=((0, 0, 40, 12),))]) == 12
+    assert narrowest_defect([LabeledImage(image, "image")]) is None
+
+
+def test_auto_canvas_is_settled_at_fit_and_recorded(small_params):
+    large = [np.random.default_rng(i).integers(0, 255, (96, 400), np.uint8) for i in range(2)]
+    model = get_algorithm("patchcore", device="cpu", **small_params())
+    assert model.params.preprocess_mode == "auto"
+    report = model.fit(large)
+    assert model.params.preprocess_mode == "tile" and model.params.tile_scale == 1.0
+    assert report.details["canvas"] == model.canvas_reason and "tiled at scale 1.0" in model.canvas_reason
+    padim = get_algorithm("padim", device="cpu", **small_params())
+    padim.fit(large)
+    assert padim.params.preprocess_mode == "letterbox"

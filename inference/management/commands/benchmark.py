@@ -13,6 +13,7 @@ from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
 from inference.ml.experiments.benchmark import results_table, run_benchmarks
 from inference.ml.experiments.fewshot import BENCHMARK_KINDS, few_label_benchmark
+from inference.ml.experiments.scaling import run_scaling, scaling_table
 
 
 class Command(BaseCommand):
@@ -20,7 +21,9 @@ class Command(BaseCommand):
         "Fit on <category>/train/good and evaluate on <category>/test for each MVTec-layout category "
         "under --data; write image/pixel AUROC, AUPRO, F1-max and cost (fit time, images/s, peak memory, "
         "model size) as JSON. With --few-labels N, N defective test images become (weak) labels and "
-        "unsupervised PatchCore is compared with patchcore_ss trained on each label kind, on the rest."
+        "unsupervised PatchCore is compared with patchcore_ss trained on each label kind, on the rest. "
+        "With --scaling 100,1000,10000, fit time, scoring images/s and peak memory are measured at each "
+        "number of synthetic training images instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--algorithm", choices=ALGORITHMS, default="patchcore")
         parser.add_argument("--category", action="append", help="only this category (repeatable)")
         parser.add_argument("--image-size", type=int, help="canvas side, px (multiple of 32)")
-        parser.add_argument("--preprocess-mode", choices=("letterbox", "resize", "tile"))
+        parser.add_argument("--preprocess-mode", choices=("auto", "letterbox", "resize", "tile"))
         parser.add_argument("--coreset-ratio", type=float, help="PatchCore: fraction of patches kept")
         parser.add_argument("--backbone", help="backbone name, e.g. efficientnet_lite0")
         parser.add_argument("--weights", help="local backbone weights file (for backbones not shipped)")
@@ -62,6 +65,11 @@ class Command(BaseCommand):
             type=Path,
             help="--few-labels: keep backbone features in this folder for reruns",
         )
+        parser.add_argument(
+            "--scaling",
+            metavar="N,N,...",
+            help="measure cost at these numbers of synthetic training images (each in a fresh process)",
+        )
         parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
         parser.add_argument("--json", type=Path, help="write the results here")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -79,12 +87,17 @@ class Command(BaseCommand):
                 params[name] = options[option]
         params.update(params_parse(options["param"]))
         try:
-            roots = options["data"] or _shared_datasets()
-            if options["few_labels"] is not None:
+            if options["scaling"] is not None:
+                sizes = [int(size) for size in options["scaling"].split(",") if size.strip()]
+                results = run_scaling(options["algorithm"], params, sizes=sizes, log=self.stdout.write)
+                self.stdout.write(scaling_table(results))
+            elif options["few_labels"] is not None:
+                roots = options["data"] or _shared_datasets()
                 if len(roots) != 1:
                     raise CommandError("--few-labels compares on one dataset: give one --data")
                 results = self.few_labels(roots[0], params, options)
             else:
+                roots = options["data"] or _shared_datasets()
                 results = run_benchmarks(
                     roots,
                     options["algorithm"],

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import torch
@@ -21,8 +21,10 @@ from safetensors.torch import load_file, save_file
 
 from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.device import resolve_device
-from inference.ml.preprocessing import ImageInput, Mode, PreprocessConfig
+from inference.ml.preprocessing import ImageInput, PreprocessConfig
 
+PreprocessMode = Literal["auto", "letterbox", "resize", "tile"]
+"""A :data:`~inference.ml.preprocessing.Mode`, or ``auto``: chosen from the training images at fit."""
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; ``stage`` names the step (``features``, ``coreset`` …)."""
 
@@ -41,7 +43,9 @@ class FeatureParams:
         layers: backbone layers to use; empty for the backbone's stride-8 and stride-16 stages.
         weights_path: local weights file for backbones that do not ship their own.
         image_size: canvas side, px.
-        preprocess_mode: ``letterbox``, ``resize`` or ``tile``.
+        preprocess_mode: ``auto`` (the default: letterbox, or tiles nearer native resolution for
+            images larger than the canvas, chosen at fit from the data; see
+            :func:`~inference.ml.preprocessing.choose_canvas`), ``letterbox``, ``resize`` or ``tile``.
         tile_scale: scale before tiling (``tile`` mode).
         tile_overlap: minimum tile overlap, canvas px (``tile`` mode).
         normalize_intensity: stretch each image to a fixed mean and contrast before the backbone.
@@ -55,7 +59,7 @@ class FeatureParams:
     layers: tuple[str, ...] = ()
     weights_path: str | None = None
     image_size: int = 320
-    preprocess_mode: Mode = "letterbox"
+    preprocess_mode: PreprocessMode = "auto"
     tile_scale: float = 1.0
     tile_overlap: int = 32
     normalize_intensity: bool = False
@@ -66,7 +70,13 @@ class FeatureParams:
 
     @property
     def preprocess(self) -> PreprocessConfig:
-        """The preprocessing these parameters describe."""
+        """The preprocessing these parameters describe.
+
+        Raises:
+            ValueError: the mode is still ``auto`` (the algorithm settles it when it fits).
+        """
+        if self.preprocess_mode == "auto":
+            raise ValueError("preprocess_mode is auto: fit the model to choose the canvas from the images")
         return PreprocessConfig(
             image_size=self.image_size,
             mode=self.preprocess_mode,
@@ -106,13 +116,14 @@ class FitReport:
         n_images: training images seen.
         n_patches: patch features extracted from them.
         seconds: wall time of the fit, s.
-        details: algorithm-specific figures (memory-bank size, timings of each stage, …).
+        details: algorithm-specific figures (memory-bank size, timings of each stage, …) and the
+            ``canvas`` rule, in words.
     """
 
     n_images: int
     n_patches: int
     seconds: float
-    details: dict[str, float | int] = field(default_factory=dict)
+    details: dict[str, float | int | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

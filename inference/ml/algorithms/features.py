@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
+from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 from inference.ml.algorithms.base import AnomalyDetector, FeatureParams, ProgressCallback
+from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.backbones import get_backbone
 from inference.ml.device import autocast
-from inference.ml.preprocessing import ImageInput, View, iter_views
+from inference.ml.preprocessing import (
+    ImageInput,
+    PreprocessConfig,
+    View,
+    choose_canvas,
+    image_shape,
+    iter_views,
+)
+
+_CANVAS_SAMPLE = 16
+"""Training images whose size the automatic canvas choice reads."""
 
 
 class PatchFeatureExtractor:
@@ -62,18 +77,47 @@ class PatchFeatureExtractor:
         return torch.cat(out, dim=1).contiguous()
 
     def iter_batches(
-        self, images: Sequence[ImageInput], stage: str, progress: ProgressCallback | None
+        self,
+        images: Sequence[ImageInput],
+        preprocess: PreprocessConfig,
+        stage: str,
+        progress: ProgressCallback | None,
     ) -> Iterator[tuple[torch.Tensor, list[View]]]:
         """Features of every canvas of ``images``, batch by batch, reporting progress per image.
+
+        Args:
+            images: the images.
+            preprocess: how they become canvases (of the extractor's ``image_size``).
+            stage: the stage name given to ``progress``.
+            progress: called as ``progress(stage, images_done, total)``.
 
         Yields:
             ``(B, D, h, w)`` features and the ``B`` views they come from.
         """
         total = len(images)
-        for canvases, views in iter_views(images, self.params.preprocess, self.params.batch_size):
+        for canvases, views in iter_views(images, preprocess, self.params.batch_size):
             yield self(canvases), views
             if progress is not None:
                 progress(stage, views[-1].image_index + 1, total)
+
+
+def narrowest_defect(labeled: Sequence[LabeledImage]) -> float | None:
+    """Width, px, of the narrowest defect outlined by a mask or a box, or None without one.
+
+    A mask region's width is its area over the longer side of its bounding box (a thin diagonal
+    scratch is thin); a box's is its shorter side.
+    """
+    widths: list[float] = []
+    for label in labeled:
+        if label.kind == "mask" and label.mask is not None:
+            regions, count = ndimage.label(label.mask)
+            for index, found in enumerate(ndimage.find_objects(regions), start=1):
+                if found is not None:
+                    extent = max(found[0].stop - found[0].start, found[1].stop - found[1].start)
+                    widths.append(float((regions[found] == index).sum()) / extent)
+        elif label.kind == "box":
+            widths += [float(min(width, height)) for _x, _y, width, height in label.boxes]
+    return min(widths) if widths else None
 
 
 class FeatureDetector(AnomalyDetector):
@@ -84,12 +128,20 @@ class FeatureDetector(AnomalyDetector):
         device: ``auto``, ``cpu`` or ``cuda[:N]``.
         extractor: the feature extractor to use (e.g. one that caches features between runs); by
             default one built from ``params`` on first use.
+
+    Attributes:
+        canvas_reason: why the canvas is what it is, once :meth:`choose_canvas` settled it.
+        tiles_well: whether the algorithm may see an image as several tiles (not one that models each
+            canvas position, as PaDiM does).
     """
+
+    tiles_well: ClassVar[bool] = True
 
     def __init__(
         self, params: FeatureParams, device: str = "auto", *, extractor: PatchFeatureExtractor | None = None
     ) -> None:
         super().__init__(params, device)
+        self.canvas_reason = f"preprocess_mode={params.preprocess_mode} was given"
         if extractor is not None:
             self.extractor = extractor
 
@@ -97,3 +149,30 @@ class FeatureDetector(AnomalyDetector):
     def extractor(self) -> PatchFeatureExtractor:
         """The feature extractor for this detector's parameters and device."""
         return PatchFeatureExtractor(self.params, self.device)
+
+    def batch_features(
+        self, images: Sequence[ImageInput], stage: str, progress: ProgressCallback | None
+    ) -> Iterator[tuple[torch.Tensor, list[View]]]:
+        """Features of every canvas of ``images`` under this detector's preprocessing, batch by batch
+        (see :meth:`PatchFeatureExtractor.iter_batches`)."""
+        return self.extractor.iter_batches(images, self.params.preprocess, stage, progress)
+
+    def choose_canvas(self, images: Sequence[ImageInput], labeled: Sequence[LabeledImage] = ()) -> None:
+        """Settle ``preprocess_mode="auto"`` from the training images' size and the narrowest labeled
+        defect (:func:`~inference.ml.preprocessing.choose_canvas`); the parameters then hold the mode and
+        scale chosen, and :attr:`canvas_reason` says why. Other modes are left as they are.
+
+        Raises:
+            ValueError: no images.
+        """
+        if self.params.preprocess_mode != "auto":
+            return
+        if not self.tiles_well:
+            self.params = replace(self.params, preprocess_mode="letterbox")
+            self.canvas_reason = f"{self.name} models each canvas position, so images are letterboxed"
+            return
+        picks = np.linspace(0, len(images) - 1, min(len(images), _CANVAS_SAMPLE)).round().astype(int)
+        shapes = [image_shape(images[int(i)]) for i in np.unique(picks)]
+        choice = choose_canvas(shapes, self.params.image_size, narrowest_defect(labeled))
+        self.params = replace(self.params, preprocess_mode=choice.mode, tile_scale=choice.tile_scale)
+        self.canvas_reason = choice.reason

@@ -52,7 +52,7 @@ def image_embeddings(
     share)."""
     total = np.zeros((len(images), model.extractor.dim), np.float64)
     counts = np.zeros(len(images))
-    for batch, views in model.extractor.iter_batches(images, "embeddings", progress):
+    for batch, views in model.batch_features(images, "embeddings", progress):
         valid = valid_cells(views, (batch.shape[-2], batch.shape[-1]), model.params.image_size)
         for features, view, cells in zip(batch.cpu().numpy(), views, valid, strict=True):
             total[view.image_index] += features[:, cells].sum(axis=1)

@@ -118,7 +118,7 @@ def test_remembered_searches_score_as_a_fresh_model(shared_mvtec_folder, fast_pa
     unsupervised = growing.predict(test)  # remembered before the bank grows
     growing.add_normals([test[first]], np.array([100]))
     growing.add_normals([test[second]], np.array([101]))
-    fresh = SemiSupervisedPatchCore(params, "cpu")
+    fresh = SemiSupervisedPatchCore(growing.params, "cpu")  # with the canvas its fit chose
     fresh.bank.reset(growing.memory_bank.clone(), growing.bank_sources.clone())
 
     expected, got = fresh.predict(test), growing.predict(test)

@@ -59,6 +59,8 @@ class Padim(FeatureDetector):
         device: ``auto``, ``cpu`` or ``cuda[:N]``.
     """
 
+    tiles_well = False
+
     name = "padim"
     params_type = PadimParams
 
@@ -97,6 +99,7 @@ class Padim(FeatureDetector):
         if len(images) < 2:
             raise ValueError("PaDiM needs at least two normal images to estimate covariances")
         started = time.perf_counter()
+        self.choose_canvas(images, labeled)
         extractor = self.extractor
         rng = np.random.default_rng(self.params.seed)
         dim = extractor.dim
@@ -107,7 +110,7 @@ class Padim(FeatureDetector):
         total: torch.Tensor | None = None
         outer: torch.Tensor | None = None
         count = 0
-        for batch, _views in extractor.iter_batches(images, "features", progress):
+        for batch, _views in self.batch_features(images, "features", progress):
             x = batch[:, channels].flatten(2).permute(2, 0, 1)  # (P, B, D)
             batch_total = x.sum(dim=1).double()
             batch_outer = torch.bmm(x.transpose(1, 2), x).double()
@@ -125,7 +128,7 @@ class Padim(FeatureDetector):
             n_images=len(images),
             n_patches=count * mean.shape[0],
             seconds=time.perf_counter() - started,
-            details={"positions": int(mean.shape[0]), "feature_dim": keep},
+            details={"positions": int(mean.shape[0]), "feature_dim": keep, "canvas": self.canvas_reason},
         )
 
     @torch.no_grad()
@@ -149,7 +152,7 @@ class Padim(FeatureDetector):
         size = self.params.image_size
         maps: list[NDArray[np.float32]] = []
         pending: list[tuple[NDArray[np.float32], View]] = []
-        for batch, views in self.extractor.iter_batches(images, "predict", progress):
+        for batch, views in self.batch_features(images, "predict", progress):
             count, _dim, height, width = batch.shape
             if height * width != self.mean.shape[0]:
                 raise RuntimeError(

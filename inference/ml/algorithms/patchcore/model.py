@@ -159,6 +159,7 @@ class PatchCore(FeatureDetector):
         if len(images) == 0:
             raise ValueError("PatchCore needs at least one normal image to fit")
         started = time.perf_counter()
+        self.choose_canvas(images, labeled)
         coreset = StreamingCoreset(
             ratio=self.params.coreset_ratio,
             max_size=self.params.memory_bank_size,
@@ -166,7 +167,7 @@ class PatchCore(FeatureDetector):
             projection_dim=self.params.projection_dim,
             chunk_size=self.params.coreset_chunk,
         )
-        for batch, views in self.extractor.iter_batches(images, "features", progress):
+        for batch, views in self.batch_features(images, "features", progress):
             features, sources = self._valid_patches(batch, views)
             # Later images are expected to hold as many patches as those seen so far.
             seen, images_seen = coreset.n_seen + len(features), views[-1].image_index + 1
@@ -188,6 +189,7 @@ class PatchCore(FeatureDetector):
                 "feature_dim": self.extractor.dim,
                 "feature_seconds": extracted - started,
                 "coreset_seconds": finished - extracted,
+                "canvas": self.canvas_reason,
             },
         )
 
@@ -226,7 +228,7 @@ class PatchCore(FeatureDetector):
             raise RuntimeError("PatchCore is not fitted: call fit() before adding normal images")
         parts = [
             self._valid_patches(batch, views)
-            for batch, views in self.extractor.iter_batches(images, "normal_hard", progress)
+            for batch, views in self.batch_features(images, "normal_hard", progress)
         ]
         features = np.concatenate([part[0] for part in parts])
         index = np.concatenate([part[1] for part in parts])
@@ -299,7 +301,7 @@ class PatchCore(FeatureDetector):
                 scores[index] = _map_score(maps[-1], self.params)
             pending.clear()
 
-        for batch, views in self.extractor.iter_batches(images, "predict", progress):
+        for batch, views in self.batch_features(images, "predict", progress):
             count, dim, height, width = batch.shape
             queries = batch.permute(0, 2, 3, 1).reshape(-1, dim)
             valid = np.stack([valid_grid(view, (height, width), size) for view in views]).reshape(-1)

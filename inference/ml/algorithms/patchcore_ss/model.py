@@ -269,7 +269,7 @@ class SemiSupervisedPatchCore(PatchCore):
         """Each image's canvas features ``(V, D, h, w)`` and views."""
         grids: list[list[torch.Tensor]] = [[] for _ in images]
         views: list[list[View]] = [[] for _ in images]
-        for batch, batch_views in self.extractor.iter_batches(images, stage, progress):
+        for batch, batch_views in self.batch_features(images, stage, progress):
             for grid, view in zip(batch, batch_views, strict=True):
                 grids[view.image_index].append(grid)
                 views[view.image_index].append(view)
