@@ -13,6 +13,7 @@ from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
 from inference.ml.experiments.benchmark import results_table, run_benchmarks
 from inference.ml.experiments.fewshot import BENCHMARK_KINDS, few_label_benchmark
+from inference.ml.experiments.peer import Peer
 from inference.ml.experiments.scaling import run_scaling, scaling_table
 
 
@@ -66,6 +67,20 @@ class Command(BaseCommand):
             help="--few-labels: keep backbone features in this folder for reruns",
         )
         parser.add_argument(
+            "--train-limit", type=int, metavar="N", help="train on at most N images per category (seeded)"
+        )
+        parser.add_argument(
+            "--peer-python",
+            type=Path,
+            help="the python of an anomalib virtualenv (../shared/peers/anomalib.md): run anomalib's "
+            "PatchCore on the same training images and table both",
+        )
+        parser.add_argument(
+            "--peer-script",
+            type=Path,
+            help="the peer's program; default: anomalib_patchcore.py in the peers folder beside the datasets",
+        )
+        parser.add_argument(
             "--scaling",
             metavar="N,N,...",
             help="measure cost at these numbers of synthetic training images (each in a fresh process)",
@@ -106,9 +121,11 @@ class Command(BaseCommand):
                     device=options["device"],
                     show_progress=not options["no_progress"],
                     log=self.stdout.write,
+                    train_limit=options["train_limit"],
+                    peer=_peer(options),
                 )
                 self.stdout.write(results_table(results))
-        except (FileNotFoundError, ValueError) as error:
+        except (FileNotFoundError, RuntimeError, ValueError) as error:
             raise CommandError(str(error)) from error
         if options["json"] is not None:
             options["json"].parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +151,23 @@ class Command(BaseCommand):
         for name, summary in results["mean"].items():
             self.stdout.write(f"mean {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
         return results
+
+
+def _peer(options: dict[str, Any]) -> Peer | None:
+    """The peer the options name, or None.
+
+    Raises:
+        CommandError: its interpreter or program is missing.
+    """
+    if options["peer_python"] is None:
+        return None
+    script = (
+        options["peer_script"] or Path(settings.LOUPE_DATASETS_DIR).parent / "peers" / "anomalib_patchcore.py"
+    )
+    for path, what in ((options["peer_python"], "--peer-python"), (script, "--peer-script")):
+        if not Path(path).is_file():
+            raise CommandError(f"{what} {path} does not exist (see ../shared/peers/anomalib.md)")
+    return Peer("anomalib", Path(options["peer_python"]), Path(script))
 
 
 def _shared_datasets() -> list[Path]:

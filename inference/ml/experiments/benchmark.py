@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from inference.ml.algorithms import get_algorithm
 from inference.ml.algorithms.base import ProgressCallback
 from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
+from inference.ml.experiments.peer import Peer, run_peer
 from inference.ml.metrics import evaluate
 
 
@@ -134,6 +136,14 @@ def benchmark_category(
 MEAN_METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max")
 
 
+def limit_training(category: Category, limit: int | None, seed: int = 0) -> Category:
+    """The category with at most ``limit`` training images, a seeded choice kept in file order."""
+    if limit is None or len(category.train) <= limit:
+        return category
+    picks = np.sort(np.random.default_rng(seed).choice(len(category.train), limit, replace=False))
+    return replace(category, train=[category.train[i] for i in picks])
+
+
 def _mean(categories: list[dict[str, Any]]) -> dict[str, float]:
     """Each metric's mean over the categories that have it."""
     qualities = [category["quality"] for category in categories]
@@ -153,6 +163,8 @@ def run_benchmark(
     device: str = "auto",
     show_progress: bool = True,
     log: Callable[[str], None] | None = None,
+    train_limit: int | None = None,
+    peer: Peer | None = None,
 ) -> dict[str, Any]:
     """Benchmark every category under ``root``.
 
@@ -164,13 +176,19 @@ def run_benchmark(
         device: ``auto``, ``cpu`` or ``cuda[:N]``.
         show_progress: draw tqdm progress bars.
         log: called with one summary line per category.
+        train_limit: train on at most this many images of each category (a seeded choice).
+        peer: also run this tool on the same training images; its entry is the category's ``peer``.
 
     Returns:
-        ``algorithm``, ``params``, one entry per category, and the ``mean`` of each metric over categories.
+        ``algorithm``, ``params``, one entry per category, and the ``mean`` of each metric over
+        categories (with a peer, ``peer_mean`` too).
     """
     results = []
     for category in discover_categories(root, categories):
+        category = limit_training(category, train_limit)
         result = benchmark_category(category, algorithm, params, device=device, show_progress=show_progress)
+        if peer is not None:
+            result["peer"] = {"tool": peer.name, **run_peer(peer, category)}
         results.append(result)
         if log is not None:
             quality, cost = result["quality"], result["cost"]
@@ -180,7 +198,10 @@ def run_benchmark(
                 f"AUPRO {quality.get('aupro', float('nan')):.4f}, fit {cost['fit_seconds']:.1f} s, "
                 f"{cost['images_per_second']:.1f} img/s, peak {cost['peak_memory_mb']:.0f} MB"
             )
-    return {"algorithm": algorithm, "params": params, "categories": results, "mean": _mean(results)}
+    out = {"algorithm": algorithm, "params": params, "categories": results, "mean": _mean(results)}
+    if peer is not None:
+        out["peer_mean"] = _mean([result["peer"] for result in results])
+    return out
 
 
 def run_benchmarks(
@@ -192,13 +213,21 @@ def run_benchmarks(
     device: str = "auto",
     show_progress: bool = True,
     log: Callable[[str], None] | None = None,
+    train_limit: int | None = None,
+    peer: Peer | None = None,
 ) -> dict[str, Any]:
     """Benchmark several datasets (each a folder of MVTec-layout categories, or one category), so that
     no default is judged on one dataset alone.
 
+    Args:
+        roots: the datasets.
+        algorithm, params, categories, device, show_progress, log, train_limit, peer: as for
+            :func:`run_benchmark`.
+
     Returns:
         ``algorithm``, ``params``, ``datasets`` (per dataset: its ``name`` and :func:`run_benchmark`'s
-        result) and the ``mean`` of each metric over every category of every dataset.
+        result) and the ``mean`` of each metric over every category of every dataset (with a peer,
+        ``peer_mean`` too).
     """
     datasets = []
     for root in roots:
@@ -212,31 +241,49 @@ def run_benchmarks(
             device=device,
             show_progress=show_progress,
             log=log,
+            train_limit=train_limit,
+            peer=peer,
         )
         datasets.append({"name": Path(root).name, **result})
     every = [category for dataset in datasets for category in dataset["categories"]]
-    return {"algorithm": algorithm, "params": params, "datasets": datasets, "mean": _mean(every)}
+    out = {"algorithm": algorithm, "params": params, "datasets": datasets, "mean": _mean(every)}
+    if peer is not None:
+        out["peer_mean"] = _mean([category["peer"] for category in every])
+    return out
 
 
 def results_table(results: dict[str, Any]) -> str:
-    """:func:`run_benchmarks`' results as a Markdown table: a row per dataset and category, then the mean."""
+    """:func:`run_benchmarks`' results as a Markdown table: a row per dataset, category and tool (Loupe,
+    then the peer where one ran), then the means."""
     columns = MEAN_METRICS
     lines = [
-        "| dataset | category | image AUROC | pixel AUROC | AUPRO | F1-max | fit s | img/s | peak MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dataset | category | tool | image AUROC | pixel AUROC | AUPRO | F1-max | fit s | img/s "
+        "| peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def figure(values: dict[str, Any], key: str) -> str:
         return f"{values[key]:.3f}" if key in values else "–"
 
+    def row(dataset: str, category: str, tool: str, entry: dict[str, Any]) -> str:
+        quality, cost = entry["quality"], entry["cost"]
+        return (
+            f"| {dataset} | {category} | {tool} | "
+            + " | ".join(figure(quality, key) for key in columns)
+            + f" | {cost['fit_seconds']:.1f} | {cost['images_per_second']:.1f}"
+            + f" | {cost['peak_memory_mb']:.0f} |"
+        )
+
     for dataset in results["datasets"]:
         for category in dataset["categories"]:
-            quality, cost = category["quality"], category["cost"]
-            lines.append(
-                f"| {dataset['name']} | {category['category']} | "
-                + " | ".join(figure(quality, key) for key in columns)
-                + f" | {cost['fit_seconds']:.1f} | {cost['images_per_second']:.1f}"
-                + f" | {cost['peak_memory_mb']:.0f} |"
-            )
-    lines.append("| mean | | " + " | ".join(figure(results["mean"], key) for key in columns) + " | | | |")
+            name = category["category"]
+            lines.append(row(dataset["name"], name, "loupe", category))
+            if "peer" in category:
+                lines.append(row(dataset["name"], name, category["peer"]["tool"], category["peer"]))
+    means = [("loupe", results["mean"])]
+    if "peer_mean" in results:
+        tool = results["datasets"][0]["categories"][0]["peer"]["tool"]
+        means.append((tool, results["peer_mean"]))
+    for tool, mean in means:
+        lines.append(f"| mean | | {tool} | " + " | ".join(figure(mean, key) for key in columns) + " | | | |")
     return "\n".join(lines)

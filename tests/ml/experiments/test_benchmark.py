@@ -1,4 +1,5 @@
 import json
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -80,7 +81,8 @@ def test_without_data_every_shared_dataset_is_run_and_tabled(shared_mvtec_folder
     tiles, screws = results["datasets"][1]["mean"], results["datasets"][0]["mean"]
     assert results["mean"]["aupro"] == pytest.approx((tiles["aupro"] + screws["aupro"]) / 2)
     printed = capsys.readouterr().out
-    assert "| tiles | texture |" in printed and "| screws | texture |" in printed and "| mean |" in printed
+    assert "| tiles | texture | loupe |" in printed and "| screws | texture | loupe |" in printed
+    assert "| mean | | loupe |" in printed
     settings.LOUPE_DATASETS_DIR = tmp_path / "nothing"
     with pytest.raises(CommandError, match="no --data given and no datasets"):
         call_command("benchmark", "--no-progress")
@@ -96,5 +98,50 @@ def test_the_table_lists_every_category_and_the_mean():
         {"datasets": [{"name": "d", "categories": [category]}], "mean": {"image_auroc": 0.9}}
     )
 
-    assert table.splitlines()[2] == "| d | c | 0.900 | – | 0.500 | – | 1.0 | 2.0 | 300 |"
-    assert table.splitlines()[3].startswith("| mean | | 0.900 | – |")
+    assert table.splitlines()[2] == "| d | c | loupe | 0.900 | – | 0.500 | – | 1.0 | 2.0 | 300 |"
+    assert table.splitlines()[3].startswith("| mean | | loupe | 0.900 | – |")
+
+
+# A stand-in for ../shared/peers/anomalib_patchcore.py (anomalib is no dependency of Loupe): the same
+# arguments and the same JSON, with figures it derives from the files it was given.
+STAND_IN_PEER = """
+import json, pathlib, sys
+args = sys.argv[1:]
+folder = pathlib.Path(args[0])
+names = pathlib.Path(args[args.index("--train-list") + 1]).read_text().split()
+assert all((folder / "train" / "good" / name).is_file() for name in names)
+report = {"n_train": len(names), "image_auroc": len(names) / 100, "pixel_auroc": 0.5, "aupro": 0.25,
+          "fit_seconds": 3.0, "images_per_second": 4.0, "peak_rss_mb_self": 500.0}
+pathlib.Path(args[args.index("--json") + 1]).write_text(json.dumps(report))
+"""
+
+
+def test_a_peer_runs_on_the_same_training_images_and_is_tabled_beside_loupe(mvtec_folder, tmp_path, capsys):
+    script = tmp_path / "peer.py"
+    script.write_text(STAND_IN_PEER)
+    out = tmp_path / "bench.json"
+    options = ["--data", str(mvtec_folder), "--image-size", "64", "--train-limit", "5", "--device", "cpu"]
+    options += [
+        "--peer-python",
+        sys.executable,
+        "--peer-script",
+        str(script),
+        "--json",
+        str(out),
+        "--no-progress",
+    ]
+
+    call_command("benchmark", *options)
+
+    results = json.loads(out.read_text())
+    [category] = results["datasets"][0]["categories"]
+    assert category["n_train"] == 5 and category["peer"]["n_train"] == 5
+    assert category["peer"]["quality"]["image_auroc"] == 0.05 and results["peer_mean"]["aupro"] == 0.25
+    printed = capsys.readouterr().out
+    assert "| texture | anomalib | 0.050 | 0.500 | 0.250 | – | 3.0 | 4.0 | 500 |" in printed
+    assert "| mean | | anomalib | 0.050 |" in printed
+    with pytest.raises(CommandError, match="--peer-python .* does not exist"):
+        call_command("benchmark", "--data", str(mvtec_folder), "--peer-python", str(tmp_path / "nope"))
+    script.write_text("import sys; sys.exit('anomalib is not installed')")
+    with pytest.raises(CommandError, match="anomalib failed on texture: anomalib is not installed"):
+        call_command("benchmark", *options)
