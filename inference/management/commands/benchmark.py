@@ -11,7 +11,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inference.management.params import params_parse
 from inference.ml.algorithms import ALGORITHMS
-from inference.ml.experiments.benchmark import results_table, run_benchmarks
+from inference.ml.experiments.benchmark import (
+    results_table,
+    run_benchmarks,
+    select_image_score,
+    selection_table,
+)
 from inference.ml.experiments.fewshot import BENCHMARK_KINDS, few_label_benchmark
 from inference.ml.experiments.peer import Peer
 from inference.ml.experiments.scaling import run_scaling, scaling_table
@@ -81,6 +86,11 @@ class Command(BaseCommand):
             help="the peer's program; default: anomalib_patchcore.py in the peers folder beside the datasets",
         )
         parser.add_argument(
+            "--select-image-score",
+            action="store_true",
+            help="also cross-validate map_top_fraction over every category (each test split in folds)",
+        )
+        parser.add_argument(
             "--scaling",
             metavar="N,N,...",
             help="measure cost at these numbers of synthetic training images (each in a fresh process)",
@@ -123,8 +133,12 @@ class Command(BaseCommand):
                     log=self.stdout.write,
                     train_limit=options["train_limit"],
                     peer=_peer(options),
+                    score_candidates=options["select_image_score"],
                 )
                 self.stdout.write(results_table(results))
+                if options["select_image_score"]:
+                    results["image_score_selection"] = select_image_score(results)
+                    self.stdout.write(selection_table(results["image_score_selection"]))
         except (FileNotFoundError, RuntimeError, ValueError) as error:
             raise CommandError(str(error)) from error
         if options["json"] is not None:

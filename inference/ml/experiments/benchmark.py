@@ -21,6 +21,7 @@ from inference.ml.algorithms import get_algorithm
 from inference.ml.algorithms.base import ProgressCallback
 from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
 from inference.ml.experiments.peer import Peer, run_peer
+from inference.ml.experiments.selection import cross_validate, map_top_scores
 from inference.ml.metrics import evaluate
 
 
@@ -85,13 +86,24 @@ def benchmark_category(
     *,
     device: str = "auto",
     show_progress: bool = True,
+    score_candidates: bool = False,
 ) -> dict[str, Any]:
     """Fit on ``train/good``, predict ``test``, and report quality and cost.
+
+    Args:
+        category: the category.
+        algorithm: algorithm name.
+        params: its parameters.
+        device: ``auto``, ``cpu`` or ``cuda[:N]``.
+        show_progress: draw tqdm progress bars.
+        score_candidates: also keep, for every test image, each candidate image score of
+            :func:`~inference.ml.experiments.selection.map_top_scores` (for :func:`select_image_score`).
 
     Returns:
         ``quality`` (see :func:`evaluate`) and ``cost``: ``fit_seconds``, ``predict_seconds``,
         ``images_per_second`` (prediction), ``peak_memory_mb`` (resident set, whole process),
-        ``model_size_mb`` (safetensors + JSON), plus the fit report's details.
+        ``model_size_mb`` (safetensors + JSON), plus the fit report's details; with
+        ``score_candidates``, ``test_labels`` and ``score_candidates`` (fraction -> scores).
     """
     import torch
 
@@ -113,9 +125,15 @@ def benchmark_category(
         masks,
         types=category.test_types,
     )
+    extra: dict[str, Any] = {}
+    if score_candidates:
+        candidates = map_top_scores(predictions.anomaly_maps)
+        extra["test_labels"] = category.test_labels.astype(int).tolist()
+        extra["score_candidates"] = {str(fraction): s.tolist() for fraction, s in candidates.items()}
     with tempfile.TemporaryDirectory() as folder:
         model_bytes = sum(path.stat().st_size for path in model.save(folder))
     return {
+        **extra,
         "category": category.name,
         "n_train": len(category.train),
         "n_test": len(category.test),
@@ -165,6 +183,7 @@ def run_benchmark(
     log: Callable[[str], None] | None = None,
     train_limit: int | None = None,
     peer: Peer | None = None,
+    score_candidates: bool = False,
 ) -> dict[str, Any]:
     """Benchmark every category under ``root``.
 
@@ -178,6 +197,7 @@ def run_benchmark(
         log: called with one summary line per category.
         train_limit: train on at most this many images of each category (a seeded choice).
         peer: also run this tool on the same training images; its entry is the category's ``peer``.
+        score_candidates: keep every candidate image score (see :func:`benchmark_category`).
 
     Returns:
         ``algorithm``, ``params``, one entry per category, and the ``mean`` of each metric over
@@ -186,7 +206,14 @@ def run_benchmark(
     results = []
     for category in discover_categories(root, categories):
         category = limit_training(category, train_limit)
-        result = benchmark_category(category, algorithm, params, device=device, show_progress=show_progress)
+        result = benchmark_category(
+            category,
+            algorithm,
+            params,
+            device=device,
+            show_progress=show_progress,
+            score_candidates=score_candidates,
+        )
         if peer is not None:
             result["peer"] = {"tool": peer.name, **run_peer(peer, category)}
         results.append(result)
@@ -215,14 +242,15 @@ def run_benchmarks(
     log: Callable[[str], None] | None = None,
     train_limit: int | None = None,
     peer: Peer | None = None,
+    score_candidates: bool = False,
 ) -> dict[str, Any]:
     """Benchmark several datasets (each a folder of MVTec-layout categories, or one category), so that
     no default is judged on one dataset alone.
 
     Args:
         roots: the datasets.
-        algorithm, params, categories, device, show_progress, log, train_limit, peer: as for
-            :func:`run_benchmark`.
+        algorithm, params, categories, device, show_progress, log, train_limit, peer,
+            score_candidates: as for :func:`run_benchmark`.
 
     Returns:
         ``algorithm``, ``params``, ``datasets`` (per dataset: its ``name`` and :func:`run_benchmark`'s
@@ -243,6 +271,7 @@ def run_benchmarks(
             log=log,
             train_limit=train_limit,
             peer=peer,
+            score_candidates=score_candidates,
         )
         datasets.append({"name": Path(root).name, **result})
     every = [category for dataset in datasets for category in dataset["categories"]]
@@ -286,4 +315,37 @@ def results_table(results: dict[str, Any]) -> str:
         means.append((tool, results["peer_mean"]))
     for tool, mean in means:
         lines.append(f"| mean | | {tool} | " + " | ".join(figure(mean, key) for key in columns) + " | | | |")
+    return "\n".join(lines)
+
+
+def select_image_score(results: dict[str, Any], n_folds: int = 2, seed: int = 0) -> dict[str, Any]:
+    """Cross-validate the choice of ``map_top_fraction`` over every category of :func:`run_benchmarks`'
+    results (run with ``score_candidates``); see :func:`~inference.ml.experiments.selection.cross_validate`.
+    """
+    scores, labels = {}, {}
+    for dataset in results["datasets"]:
+        for category in dataset["categories"]:
+            name = f"{dataset['name']}/{category['category']}"
+            scores[name] = {float(f): np.asarray(s) for f, s in category["score_candidates"].items()}
+            labels[name] = np.asarray(category["test_labels"], bool)
+    return cross_validate(scores, labels, n_folds=n_folds, seed=seed)
+
+
+def selection_table(selection: dict[str, Any]) -> str:
+    """:func:`select_image_score`'s result as Markdown: in-sample AUROC per candidate and category, and
+    the cross-validated figure of the choice made fold by fold."""
+    names = sorted(selection["cross_validated"])
+    lines = ["| map_top_fraction | " + " | ".join(names) + " | mean |", "|---" * (len(names) + 2) + "|"]
+    for candidate, per_category in selection["in_sample"].items():
+        values = [per_category[name] for name in names]
+        lines.append(
+            f"| {candidate} | " + " | ".join(f"{v:.3f}" for v in values) + f" | {np.nanmean(values):.3f} |"
+        )
+    values = [selection["cross_validated"][name] for name in names]
+    chosen = ", ".join(str(c) for c in selection["chosen"])
+    lines.append(
+        f"| cross-validated (chose {chosen}) | "
+        + " | ".join(f"{v:.3f}" for v in values)
+        + f" | {np.nanmean(values):.3f} |"
+    )
     return "\n".join(lines)

@@ -145,3 +145,21 @@ def test_a_peer_runs_on_the_same_training_images_and_is_tabled_beside_loupe(mvte
     script.write_text("import sys; sys.exit('anomalib is not installed')")
     with pytest.raises(CommandError, match="anomalib failed on texture: anomalib is not installed"):
         call_command("benchmark", *options)
+
+
+def test_the_image_score_is_cross_validated_over_the_categories(mvtec_folder, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    options = ["--data", str(mvtec_folder), "--image-size", "64", "--device", "cpu", "--no-progress"]
+
+    call_command("benchmark", *options, "--select-image-score", "--json", str(out))
+
+    results = json.loads(out.read_text())
+    [category] = results["datasets"][0]["categories"]
+    assert len(category["score_candidates"]["1.0"]) == len(category["test_labels"]) == 24
+    selection = results["image_score_selection"]
+    assert len(selection["chosen"]) == 2 and set(selection["cross_validated"]) == {
+        f"{mvtec_folder.name}/texture"
+    }
+    assert 0 <= selection["cross_validated"][f"{mvtec_folder.name}/texture"] <= 1
+    printed = capsys.readouterr().out
+    assert "| map_top_fraction |" in printed and "| cross-validated (chose " in printed
