@@ -189,9 +189,9 @@ _PATCHCORE = _FEATURES + (
     Parameter(
         "image_score",
         str,
-        "map_top",
-        "how an image's score is derived",
-        choices=("reweighted", "map_max", "map_top"),
+        "peak_or_mean",
+        "how an image's score is derived (peak_or_mean: the map's peak, or its mean when more unusual)",
+        choices=("peak_or_mean", "reweighted", "map_max", "map_top"),
     ),
     Parameter(
         "map_top_fraction",

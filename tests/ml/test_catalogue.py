@@ -53,7 +53,10 @@ def test_every_default_passes_its_own_check():
         ({"coreset_ratio": 0}, "coreset_ratio must be a number above 0 to 1"),
         ({"coreset_ratio": float("nan")}, "coreset_ratio must be a number"),
         ({"blur_sigma": 1e308}, "blur_sigma must be a number from 0 to 64"),
-        ({"image_score": "best"}, "image_score must be one of 'reweighted', 'map_max', 'map_top'"),
+        (
+            {"image_score": "best"},
+            "image_score must be one of 'peak_or_mean', 'reweighted', 'map_max', 'map_top'",
+        ),
         ({"normalize_intensity": 1}, "normalize_intensity must be true or false"),
         ({"layers": "stage2"}, "layers must be a list of strings"),
         ({"head_steps": 10}, "unknown parameters ['head_steps'] for patchcore"),

@@ -131,3 +131,33 @@ def test_patchcore_streams_its_patches_into_a_bank_of_at_most_memory_bank_size(
     predictions = model.predict(synthetic_category["test"])
     quality = evaluate(predictions.scores, np.array(synthetic_category["labels"]))
     assert quality["image_auroc"] > 0.95
+
+
+def test_peak_or_mean_scores_the_peak_or_the_mean_on_the_peaks_scale(
+    tmp_path, synthetic_category, small_params
+):
+    model = get_algorithm("patchcore", device="cpu", **small_params())
+    assert model.params.image_score == "peak_or_mean"
+    model.fit(synthetic_category["train"][:8])
+    peak_mean, peak_std, level_mean, level_std = model.score_statistics.tolist()
+    assert peak_std > 0 and level_std > 0 and peak_mean > level_mean
+    predictions = model.predict(synthetic_category["test"][:6])
+    for score, anomaly_map in zip(predictions.scores, predictions.anomaly_maps, strict=True):
+        level = peak_mean + peak_std * (anomaly_map.mean() - level_mean) / level_std
+        assert score == pytest.approx(max(anomaly_map.max(), level), rel=1e-5)
+    model.save(tmp_path / "model")
+    loaded = load_algorithm(tmp_path / "model", device="cpu")
+    np.testing.assert_array_equal(loaded.predict(synthetic_category["test"][:6]).scores, predictions.scores)
+
+
+def test_normal_statistics_come_from_images_scored_without_their_own_bank_entries(
+    synthetic_category, small_params
+):
+    # With every patch in the bank, an image scored against its own entries has a map of almost
+    # nothing; held out, its peak is that of a new normal image.
+    model = get_algorithm("patchcore", device="cpu", **small_params(coreset_ratio=1.0))
+    model.fit(synthetic_category["train"][:4])
+    own = [model.predict([image]).anomaly_maps[0].max() for image in synthetic_category["train"][:4]]
+    new = [m.max() for m in model.predict(synthetic_category["train"][4:8]).anomaly_maps]
+    assert model.score_statistics[0] > 3 * max(own)
+    assert model.score_statistics[0] == pytest.approx(np.mean(new), rel=0.5)

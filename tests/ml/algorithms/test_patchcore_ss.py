@@ -121,7 +121,7 @@ def quality(model, category):
 
 
 def test_without_defect_labels_the_model_is_patchcore(synthetic_category, small_params):
-    params = small_params(coreset_ratio=0.1)
+    params = small_params(coreset_ratio=0.1, image_score="map_top")
     patchcore = get_algorithm("patchcore", device="cpu", **params)
     patchcore.fit(synthetic_category["train"][:8])
     expected = patchcore.predict(synthetic_category["test"][:6])

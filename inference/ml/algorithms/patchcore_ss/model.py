@@ -33,6 +33,7 @@ from inference.ml.algorithms.base import FitReport, ProgressCallback
 from inference.ml.algorithms.features import PatchFeatureExtractor
 from inference.ml.algorithms.patchcore import PatchCore, PatchCoreParams
 from inference.ml.algorithms.patchcore.bank import MemoryBank
+from inference.ml.algorithms.patchcore.model import ImageScore
 from inference.ml.algorithms.patchcore_ss.head import PatchHead, train_head
 from inference.ml.algorithms.patchcore_ss.labels import (
     LabeledImage,
@@ -66,6 +67,9 @@ class SemiSupervisedParams(PatchCoreParams):
         mil_fraction: fraction of an image-level label's patches taken as its defect, (0, 1].
     """
 
+    # The head's evidence is fused in standard deviations; the map's top pixels score it (the
+    # peak-or-mean statistics of plain PatchCore would change with every head).
+    image_score: ImageScore = "map_top"
     head_weight: float = 1.0
     head_hidden: int = 256
     head_steps: int = 300
@@ -80,7 +84,7 @@ class SemiSupervisedParams(PatchCoreParams):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.image_score == "reweighted":
+        if self.image_score not in ("map_top", "map_max"):
             raise ValueError(
                 "patchcore_ss scores images by their map: image_score must be map_top or map_max"
             )
