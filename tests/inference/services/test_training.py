@@ -9,6 +9,7 @@ from annotations.services.annotations import RegionInput
 from inference.ml.synthetic import add_defect, normal_texture
 from inference.selectors import model_version_test_scores
 from inference.services.jobs import job_run
+from inference.services.scoring import model_load
 from inference.services.training import train_execute
 from inference.services.versions import training_start
 from tests.frontend.helpers import label
@@ -42,6 +43,10 @@ def test_polygon_labels_get_pixel_metrics_and_the_page_counts_match_the_metrics(
     metrics = job.model_version.metrics
     assert metrics["n_defective"] == 3 and metrics["n_masks"] == 3
     assert 0 <= metrics["pixel_auroc"] <= 1 and 0 <= metrics["aupro"] <= 1
+    # The canvas chosen from the images is what the version records and the saved model holds.
+    assert metrics["fit"]["canvas"] == "the images (64x64 px) fit the canvas"
+    assert job.model_version.parameters.get("preprocess_mode") is None  # "auto", the default
+    assert model_load(job.model_version).params.preprocess_mode == "letterbox"
 
     label(defects[0], author=None, verdict=Verdict.NORMAL)  # relabeled after training: figures stand
     rows = model_version_test_scores(version=job.model_version)
