@@ -17,6 +17,7 @@ from inference.ml.experiments.benchmark import (
     select_image_score,
     selection_table,
 )
+from inference.ml.experiments.defect_types import defect_type_experiment
 from inference.ml.experiments.fewshot import BENCHMARK_KINDS, few_label_benchmark
 from inference.ml.experiments.peer import Peer
 from inference.ml.experiments.scaling import run_scaling, scaling_table
@@ -91,6 +92,12 @@ class Command(BaseCommand):
             help="also cross-validate map_top_fraction over every category (each test split in folds)",
         )
         parser.add_argument(
+            "--defect-types",
+            action="store_true",
+            help="instead: learn defect types from half of each type's outlined test defects and report "
+            "the per-type confusion matrix on the other half",
+        )
+        parser.add_argument(
             "--scaling",
             metavar="N,N,...",
             help="measure cost at these numbers of synthetic training images (each in a fresh process)",
@@ -116,6 +123,9 @@ class Command(BaseCommand):
                 sizes = [int(size) for size in options["scaling"].split(",") if size.strip()]
                 results = run_scaling(options["algorithm"], params, sizes=sizes, log=self.stdout.write)
                 self.stdout.write(scaling_table(results))
+            elif options["defect_types"]:
+                roots = options["data"] or _shared_datasets()
+                results = {"datasets": [self.defect_types(root, params, options) for root in roots]}
             elif options["few_labels"] is not None:
                 roots = options["data"] or _shared_datasets()
                 if len(roots) != 1:
@@ -145,6 +155,17 @@ class Command(BaseCommand):
             options["json"].parent.mkdir(parents=True, exist_ok=True)
             options["json"].write_text(json.dumps(results, indent=2))
             self.stdout.write(f"wrote {options['json']}")
+
+    def defect_types(self, root: Path, params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        """Run the defect-type experiment on one dataset and print each category's accuracies."""
+        result = defect_type_experiment(root, params, device=options["device"])
+        for category in result["categories"]:
+            by_type = ", ".join(f"{kind} {value:.2f}" for kind, value in category["accuracy_by_type"].items())
+            self.stdout.write(
+                f"{Path(root).name}/{category['category']}: balanced accuracy "
+                f"{category['balanced_accuracy']:.3f} on {category['n_test']} regions ({by_type})"
+            )
+        return {"name": Path(root).name, **result}
 
     def few_labels(self, root: Path, params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         """Run the few-label comparison and print each variant's mean figures."""
