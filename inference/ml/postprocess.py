@@ -39,6 +39,13 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
     return x[:, 0]
 
 
+def top_mean(anomaly_map: NDArray[np.floating], fraction: float) -> float:
+    """Mean of the map's highest ``fraction`` of pixels (at least one: 0 gives the maximum)."""
+    flat = np.asarray(anomaly_map).ravel()
+    count = max(1, int(flat.size * fraction))
+    return float(np.partition(flat, flat.size - count)[flat.size - count :].mean())
+
+
 def canvas_maps(grid_scores: torch.Tensor, canvas_size: int, sigma: float) -> NDArray[np.float32]:
     """Upsample patch scores to the canvas and smooth them.
 

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inference.ml.metrics import auroc
+from inference.ml.postprocess import top_mean
 
 TOP_FRACTIONS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 """Candidate ``map_top_fraction`` values; 0 stands for the map's maximum."""
@@ -23,15 +24,8 @@ TOP_FRACTIONS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 def map_top_scores(
     anomaly_maps: Sequence[NDArray[np.floating]], fractions: Sequence[float] = TOP_FRACTIONS
 ) -> dict[float, NDArray[np.float64]]:
-    """Each image's mean over its map's highest ``fraction`` of pixels (at least one pixel), per fraction."""
-    out = {fraction: np.zeros(len(anomaly_maps)) for fraction in fractions}
-    for index, anomaly_map in enumerate(anomaly_maps):
-        ordered = np.sort(np.asarray(anomaly_map, np.float64).ravel())[::-1]
-        running = np.cumsum(ordered)
-        for fraction in fractions:
-            count = max(1, int(ordered.size * fraction))
-            out[fraction][index] = running[count - 1] / count
-    return out
+    """Each image's :func:`~inference.ml.postprocess.top_mean` at each fraction."""
+    return {fraction: np.array([top_mean(m, fraction) for m in anomaly_maps]) for fraction in fractions}
 
 
 def _folds(labels: NDArray[np.bool_], n_folds: int, rng: np.random.Generator) -> NDArray[np.int64]:

@@ -99,8 +99,6 @@ def _pixel_metrics(
     for anomaly_map, mask, defective in zip(maps, masks, flags, strict=True):
         if mask is None and defective:
             continue
-        if mask is not None and np.shape(mask) != np.shape(anomaly_map):
-            raise ValueError(f"a mask of shape {np.shape(mask)} for a map of shape {np.shape(anomaly_map)}")
         pixel_maps.append(anomaly_map)
         pixel_masks.append(mask)
     n_masks = sum(int(mask is not None and np.any(mask)) for mask in pixel_masks)

@@ -34,7 +34,7 @@ from inference.ml.algorithms.features import FeatureDetector, PatchFeatureExtrac
 from inference.ml.algorithms.labels import LabeledImage
 from inference.ml.algorithms.patchcore.bank import MemoryBank
 from inference.ml.algorithms.patchcore.coreset import StreamingCoreset
-from inference.ml.postprocess import canvas_maps
+from inference.ml.postprocess import canvas_maps, top_mean
 from inference.ml.preprocessing import ImageInput, View, stitch, valid_grid
 
 ImageScore = Literal["peak_or_mean", "reweighted", "map_max", "map_top"]
@@ -269,9 +269,7 @@ class PatchCore(FeatureDetector):
             # The mean's distance from normal, in standard deviations, expressed on the peak's scale.
             level = peak_mean + peak_std * (float(anomaly_map.mean()) - level_mean) / level_std
             return max(float(anomaly_map.max()), level)
-        flat = anomaly_map.ravel()
-        count = max(1, int(flat.size * self.params.map_top_fraction))
-        return float(np.partition(flat, flat.size - count)[flat.size - count :].mean())
+        return top_mean(anomaly_map, self.params.map_top_fraction)
 
     def _patch_scores(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Anomaly score of each patch feature and its nearest bank entry (the golden sample's source).
