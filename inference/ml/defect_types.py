@@ -1,9 +1,11 @@
 """Which known type a defect region is: a linear classifier on the backbone features under the region.
 
-A region's descriptor is the mean patch feature of the feature cells it covers (weighted by how much
-of each cell it covers), through the detector's own backbone and canvas, so it describes the same
-evidence the anomaly map came from. A multinomial logistic regression on standardised descriptors,
-classes balanced, learns the types from labeled regions; :func:`type_confusion` reports how it does.
+A region's descriptor (:meth:`~inference.ml.algorithms.features.FeatureDetector.region_descriptors`)
+is the mean patch feature of the feature cells it covers, through the detector's own backbone and
+canvas, so it describes the same evidence the anomaly map came from. A multinomial logistic regression
+on standardised descriptors, classes balanced, learns the types from labeled regions
+(:class:`DefectTypeClassifier`); :func:`type_confusion` reports how it does. Nothing here imports an
+algorithm: a detector carries its fitted classifier.
 """
 
 from __future__ import annotations
@@ -13,47 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
-
-from inference.ml.algorithms.features import FeatureDetector
-from inference.ml.algorithms.labels import LabeledImage
-from inference.ml.algorithms.patchcore_ss.labels import cell_coverage
-from inference.ml.preprocessing import ImageInput
-
-
-def region_descriptors(
-    detector: FeatureDetector, images: Sequence[ImageInput], masks: Sequence[NDArray[np.bool_]]
-) -> NDArray[np.float32]:
-    """``(N, D)`` mean backbone feature under each region, one region (a bool mask) per image.
-
-    Args:
-        detector: a fitted detector (its canvas is settled).
-        images: the images.
-        masks: a ``(H_i, W_i)`` region mask per image, not empty.
-
-    Raises:
-        ValueError: a mask marks nothing.
-    """
-    out = np.zeros((len(images), detector.extractor.dim), np.float32)
-    totals = np.zeros(len(images))
-    weights = []
-    for image, mask in zip(images, masks, strict=True):
-        if not np.any(mask):
-            raise ValueError("a region descriptor needs a mask that marks at least one pixel")
-        label = LabeledImage(image, "mask", mask=np.asarray(mask, bool))
-        weights.append(cell_coverage(label, detector.params.preprocess, detector.extractor.stride)[0])
-    canvas = [0] * len(images)
-    with torch.no_grad():
-        for batch, views in detector.batch_features(images, "regions", None):
-            for features, view in zip(batch.cpu().numpy(), views, strict=True):
-                index = view.image_index
-                weight = weights[index][canvas[index]]
-                canvas[index] += 1
-                out[index] += (features * weight[None]).sum(axis=(1, 2))
-                totals[index] += weight.sum()
-    return out / np.maximum(totals, 1e-12)[:, None]
 
 
 @dataclass

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from numpy.typing import NDArray
 from scipy import ndimage
 
 from inference.ml.algorithms.base import AnomalyDetector, FeatureParams, ProgressCallback
-from inference.ml.algorithms.labels import LabeledImage
+from inference.ml.algorithms.labels import LabeledImage, cell_coverage
 from inference.ml.backbones import get_backbone
+from inference.ml.defect_types import DefectTypeClassifier
 from inference.ml.device import autocast
 from inference.ml.preprocessing import (
     ImageInput,
@@ -131,6 +134,8 @@ class FeatureDetector(AnomalyDetector):
 
     Attributes:
         canvas_reason: why the canvas is what it is, once :meth:`choose_canvas` settled it.
+        defect_types: the head that tells known defect types apart (:meth:`fit_defect_types`), saved
+            with the model; ``None`` until one is learned.
         tiles_well: whether the algorithm may see an image as several tiles (not one that models each
             canvas position, as PaDiM does).
     """
@@ -142,6 +147,7 @@ class FeatureDetector(AnomalyDetector):
     ) -> None:
         super().__init__(params, device)
         self.canvas_reason = f"preprocess_mode={params.preprocess_mode} was given"
+        self.defect_types: DefectTypeClassifier | None = None
         if extractor is not None:
             self.extractor = extractor
 
@@ -176,3 +182,106 @@ class FeatureDetector(AnomalyDetector):
         choice = choose_canvas(shapes, self.params.image_size, narrowest_defect(labeled))
         self.params = replace(self.params, preprocess_mode=choice.mode, tile_scale=choice.tile_scale)
         self.canvas_reason = choice.reason
+
+    def region_descriptors(
+        self, images: Sequence[ImageInput], regions: Sequence[Sequence[NDArray[np.bool_]]]
+    ) -> list[NDArray[np.float32]]:
+        """The mean backbone feature under each region: the cells it covers, each weighted by how much
+        of it the region covers, through this detector's canvas. One backbone pass per image, so pass
+        only images that have regions.
+
+        Args:
+            images: the images.
+            regions: per image, its regions as ``(H_i, W_i)`` bool masks.
+
+        Returns:
+            Per image, ``(R_i, D)`` float32, one row per region.
+
+        Raises:
+            ValueError: ``regions`` does not match ``images``, or a mask marks nothing or is not of its
+                image's shape.
+        """
+        if len(regions) != len(images):
+            raise ValueError(f"{len(regions)} region lists for {len(images)} images")
+        coverage = []
+        for image, masks in zip(images, regions, strict=True):
+            grids = []
+            for mask in masks:
+                if not np.any(mask):
+                    raise ValueError("a region descriptor needs a mask that marks at least one pixel")
+                label = LabeledImage(image, "mask", mask=np.asarray(mask, bool))
+                grids.append(cell_coverage(label, self.params.preprocess, self.extractor.stride)[0])
+            coverage.append(np.stack(grids) if grids else np.zeros((0, 0, 1, 1), np.float32))
+        sums = [np.zeros((len(masks), self.extractor.dim), np.float64) for masks in regions]
+        canvas = [0] * len(images)
+        with torch.no_grad():
+            for batch, views in self.batch_features(images, "regions", None):
+                for features, view in zip(batch.float().cpu().numpy(), views, strict=True):
+                    index = view.image_index
+                    if len(regions[index]):
+                        # (R, h, w) weights of this canvas against its (D, h, w) features.
+                        weight = coverage[index][:, canvas[index]]
+                        sums[index] += np.einsum("rhw,dhw->rd", weight, features)
+                    canvas[index] += 1
+        totals = [grids.sum(axis=(1, 2, 3)) for grids in coverage]
+        return [
+            (total / np.maximum(weight, 1e-12)[:, None]).astype(np.float32)
+            for total, weight in zip(sums, totals, strict=True)
+        ]
+
+    def fit_defect_types(
+        self,
+        images: Sequence[ImageInput],
+        regions: Sequence[Sequence[NDArray[np.bool_]]],
+        types: Sequence[Sequence[str]],
+    ) -> int:
+        """Learn to tell known defect types apart from labeled regions, after :meth:`fit` (the canvas
+        must be settled); :meth:`region_types` then names the type of any region.
+
+        Args:
+            images: images with typed regions.
+            regions: per image, its regions as bool masks (see :meth:`region_descriptors`).
+            types: per image, the type of each of its regions.
+
+        Returns:
+            The number of regions learned from.
+
+        Raises:
+            ValueError: fewer than two types, or shapes that do not match.
+        """
+        flat = [kind for kinds in types for kind in kinds]
+        if [len(kinds) for kinds in types] != [len(masks) for masks in regions]:
+            raise ValueError("every region needs exactly one type")
+        if len(set(flat)) < 2:
+            raise ValueError("telling defect types apart needs regions of at least two types")
+        descriptors = np.concatenate(self.region_descriptors(images, regions))
+        self.defect_types = DefectTypeClassifier.fit(descriptors, flat)
+        return len(flat)
+
+    def region_types(
+        self, images: Sequence[ImageInput], regions: Sequence[Sequence[NDArray[np.bool_]]]
+    ) -> list[list[tuple[str, float]]]:
+        """The most probable known type of each region, with its probability.
+
+        Raises:
+            RuntimeError: no defect types were learned.
+        """
+        if self.defect_types is None:
+            raise RuntimeError("this model has learned no defect types")
+        classes = self.defect_types.classes
+        return [
+            [(classes[int(row.argmax())], float(row.max())) for row in self.defect_types.probabilities(rows)]
+            for rows in self.region_descriptors(images, regions)
+        ]
+
+    def metadata(self) -> dict[str, Any]:
+        """The defect-type head, when one was learned."""
+        return {"defect_types": self.defect_types.to_dict()} if self.defect_types is not None else {}
+
+    @classmethod
+    def from_saved(cls, document: dict[str, Any], directory: Path, device: str = "auto") -> Self:
+        """Rebuild a saved model with its defect-type head, if it has one."""
+        model = super().from_saved(document, directory, device=device)
+        saved = document.get("metadata", {}).get("defect_types")
+        model.defect_types = DefectTypeClassifier.from_dict(saved) if saved else None
+        return model

@@ -1,6 +1,7 @@
 """How well the defect type of a region is told from its features: on a dataset whose test defects
 have several types (MVTec layout: ``test/<type>/``), the regions of a seeded share of each type's
-images teach :class:`~inference.ml.defect_types.DefectTypeClassifier` and the rest are predicted."""
+images teach the detector's defect-type head
+(:meth:`~inference.ml.algorithms.features.FeatureDetector.fit_defect_types`) and the rest are predicted."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from inference.ml.algorithms import get_algorithm
 from inference.ml.algorithms.features import FeatureDetector
 from inference.ml.data import ImageFiles, discover_categories, load_mask
-from inference.ml.defect_types import DefectTypeClassifier, region_descriptors, type_confusion
+from inference.ml.defect_types import type_confusion
 from inference.ml.metrics import NORMAL_TYPE
 
 
@@ -48,22 +49,26 @@ def defect_type_experiment(
         images = ImageFiles([category.test[i] for i in outlined])
         masks = [load_mask(category.masks[i], images[k].size[::-1]) for k, i in enumerate(outlined)]
         keep = [k for k, mask in enumerate(masks) if mask.any()]
-        descriptors = region_descriptors(detector, [images[k] for k in keep], [masks[k] for k in keep])
         types = [types[k] for k in keep]
         rng = np.random.default_rng(seed)
         learn = np.zeros(len(types), bool)
         for kind in sorted(set(types)):
             members = rng.permutation([k for k, t in enumerate(types) if t == kind])
             learn[members[: max(1, round(train_share * len(members)))]] = True
-        labels = np.array(types)
-        classifier = DefectTypeClassifier.fit(descriptors[learn], list(labels[learn]), seed)
-        predicted = classifier.predict(descriptors[~learn])
+        learned, held = [keep[k] for k in np.flatnonzero(learn)], [keep[k] for k in np.flatnonzero(~learn)]
+        detector.fit_defect_types(
+            ImageFiles([images.paths[k] for k in learned]),
+            [[masks[k]] for k in learned],
+            [[category.test_types[outlined[k]]] for k in learned],
+        )
+        named = detector.region_types(ImageFiles([images.paths[k] for k in held]), [[masks[k]] for k in held])
+        predicted = [kinds[0][0] for kinds in named]
         results.append(
             {
                 "category": category.name,
-                "n_train": int(learn.sum()),
-                "n_test": int((~learn).sum()),
-                **type_confusion(list(labels[~learn]), predicted),
+                "n_train": len(learned),
+                "n_test": len(held),
+                **type_confusion([category.test_types[outlined[k]] for k in held], predicted),
             }
         )
     return {"params": params, "train_share": train_share, "seed": seed, "categories": results}

@@ -5,7 +5,8 @@ import pytest
 from django.core.management import call_command
 
 from inference.ml.algorithms import LabeledImage, Scribble, get_algorithm, load_algorithm
-from inference.ml.algorithms.patchcore_ss.labels import cell_coverage, patch_targets, valid_cells
+from inference.ml.algorithms.labels import cell_coverage
+from inference.ml.algorithms.patchcore_ss.labels import patch_targets, valid_cells
 from inference.ml.experiments.fewshot import few_label_benchmark, mask_to_label
 from inference.ml.metrics import evaluate
 from inference.ml.preprocessing import PreprocessConfig

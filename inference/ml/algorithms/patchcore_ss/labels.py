@@ -19,72 +19,16 @@ Cells outside the image (the mirrored margin of a letterboxed canvas) always get
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from inference.ml.algorithms.labels import LabeledImage
-from inference.ml.preprocessing import PreprocessConfig, View, image_views, valid_grid
+from inference.ml.preprocessing import View, valid_grid
 
 # A cell's own 3x3 neighbourhood, per view: the ring left out around a marked region.
 _RING = np.ones((1, 3, 3), bool)
-
-
-def rasterize(label: LabeledImage) -> NDArray[np.float32]:
-    """The label's marks drawn at the image's size: 1 on a mask, box, stroke or point, else 0.
-
-    Returns:
-        ``(H, W)`` float32; all zeros for ``image`` and ``normal_hard`` labels.
-    """
-    height, width = label.shape
-    if label.kind == "mask":
-        assert label.mask is not None
-        return np.asarray(label.mask, bool).astype(np.float32)
-    canvas = Image.new("L", (width, height))
-    draw = ImageDraw.Draw(canvas)
-    for x, y, box_width, box_height in label.boxes:
-        # Every pixel the box touches, at least one (PIL's rectangle includes its far corner).
-        left, top = int(x), int(y)
-        right = max(left, int(np.ceil(x + box_width)) - 1)
-        bottom = max(top, int(np.ceil(y + box_height)) - 1)
-        draw.rectangle((left, top, right, bottom), fill=1)
-    for scribble in label.scribbles:
-        radius = scribble.width / 2
-        if len(scribble.points) > 1:
-            draw.line(scribble.points, fill=1, width=max(1, round(scribble.width)), joint="curve")
-        for x, y in (scribble.points[0], scribble.points[-1]):  # round caps
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=1)
-    for x, y in label.points:
-        draw.point((x, y), fill=1)
-    return np.asarray(canvas, np.float32)
-
-
-def cell_coverage(
-    label: LabeledImage, config: PreprocessConfig, stride: int
-) -> tuple[NDArray[np.float32], list[View]]:
-    """Fraction of every feature cell covered by the label's marks, on the image's canvases.
-
-    The marks go through the same geometry as the image (letterbox, resize or tiles), so cells line up
-    with the features the backbone computes.
-
-    Args:
-        label: the labeled image.
-        config: the preprocessing its features use.
-        stride: canvas px per feature cell.
-
-    Returns:
-        ``(V, h, w)`` float32 in [0, 1], one grid per canvas, and the ``V`` canvases' views.
-    """
-    # Intensity normalisation would rescale the 0/1 marks; the geometry is all that matters here.
-    views = image_views(rasterize(label), 0, replace(config, normalize_intensity=False))
-    canvases = torch.stack([canvas[:1] for canvas, _ in views])
-    coverage = F.avg_pool2d(canvases, stride)[:, 0].numpy()
-    return coverage, [view for _, view in views]
 
 
 def patch_targets(

@@ -31,16 +31,12 @@ from numpy.typing import NDArray
 
 from inference.ml.algorithms.base import FitReport, ProgressCallback
 from inference.ml.algorithms.features import PatchFeatureExtractor
+from inference.ml.algorithms.labels import LabeledImage, cell_coverage
 from inference.ml.algorithms.patchcore import PatchCore, PatchCoreParams
 from inference.ml.algorithms.patchcore.bank import MemoryBank
 from inference.ml.algorithms.patchcore.model import ImageScore
 from inference.ml.algorithms.patchcore_ss.head import PatchHead, train_head
-from inference.ml.algorithms.patchcore_ss.labels import (
-    LabeledImage,
-    cell_coverage,
-    patch_targets,
-    valid_cells,
-)
+from inference.ml.algorithms.patchcore_ss.labels import patch_targets, valid_cells
 from inference.ml.preprocessing import ImageInput, View, standardize_intensity, to_float_rgb
 from inference.ml.synthetic import add_defect
 
