@@ -7,7 +7,9 @@ the same way:
   of `inference.ml.metrics` (:data:`UNLABELED`);
 - the **defect mask**: the union of the exact shapes, masks *and* polygons, at the image's size;
 - the **weak label**: the most precise thing the regions say (exact shapes, else boxes, else
-  scribbles, else points, else "defective somewhere").
+  scribbles, else points, else "defective somewhere");
+- the **typed regions**: each region of a known defect type that outlines its defect (a mask, a
+  polygon or a box), what the model's defect-type head learns from and is tested on.
 
 Labels are read at the annotation revision the snapshot names, never the current one, so a model's
 metrics can always be recomputed. Imports no torch: the web process uses it.
@@ -87,6 +89,30 @@ class ImageTruth:
         if self.label != DEFECTIVE:
             return None
         return regions_mask(self.regions, width=self.width, height=self.height)
+
+    def typed_regions(self) -> list[tuple[str, NDArray[np.bool_]]]:
+        """``(type name, (H, W) bool mask)`` of each region of a known defect type that outlines its
+        defect (mask, polygon or box; strokes and points do not), on a defective image; regions
+        that cover no pixel of the image are left out."""
+        if self.label != DEFECTIVE:
+            return []
+        typed = []
+        for region in self.regions:
+            name = region.get("defect_type_name")
+            if not name:
+                continue
+            if region["kind"] == RegionKind.BOX:
+                g = region["geometry"]
+                mask = np.zeros((self.height, self.width), bool)
+                bottom, right = int(np.ceil(g["y"] + g["height"])), int(np.ceil(g["x"] + g["width"]))
+                mask[max(0, int(g["y"])) : bottom, max(0, int(g["x"])) : right] = True
+            elif region["kind"] in (RegionKind.MASK, RegionKind.POLYGON):
+                mask = regions_mask([region], width=self.width, height=self.height)
+            else:
+                continue
+            if mask is not None and mask.any():
+                typed.append((name, mask))
+        return typed
 
     def weak_label(self) -> WeakLabel | None:
         """The most precise label a defective image's regions give; None unless it is defective."""

@@ -10,6 +10,7 @@ import { canvasOf, el, kbd, loadImage } from "./dom";
 import { Corrections } from "./review/corrections";
 import { colorize, flag, greyLevels, levelOf, rawOf } from "./review/heatmap";
 import { showRecent } from "./review/recent";
+import { flaggedTypesText } from "./review/regions";
 import { DECISION_LABEL, DECISIONS, type Decision, type Item, type ReviewConfig, SHORTCUTS } from "./review/types";
 import { encodeAlpha, isEmpty } from "./rle";
 import { ShortcutSheet } from "./shortcuts";
@@ -231,6 +232,8 @@ class ReviewQueue {
       ["Label now", item.annotation.verdict],
       ["Regions", String(item.annotation.regions.length)],
     ];
+    const types = flaggedTypesText(item.prediction.regions);
+    if (types) rows.splice(3, 0, ["Model names", types]);
     this.info.replaceChildren(...rows.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", {}, value)]));
     this.info.querySelectorAll("dd")[2].dataset.field = "model";
   }

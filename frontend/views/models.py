@@ -54,6 +54,25 @@ def parent_deltas(version: ModelVersion) -> list[dict[str, Any]]:
     return deltas
 
 
+def defect_type_table(version: ModelVersion) -> dict[str, Any] | None:
+    """The version's defect-type confusion matrix on its test split as the page draws it: per true
+    type, its counts by predicted type (each with a 0–4 shade of its share of the row) and accuracy;
+    None when the version learned no types."""
+    report = version.metrics.get("defect_types")
+    if not report:
+        return None
+    types, by_type = report.get("types", []), report.get("accuracy_by_type", {})
+    rows = []
+    for true, counts in zip(types, report.get("matrix", []), strict=True):
+        total = sum(counts) or 1
+        cells = [
+            {"count": count, "hit": true == predicted, "shade": round(4 * count / total)}
+            for predicted, count in zip(types, counts, strict=True)
+        ]
+        rows.append({"type": true, "cells": cells, "accuracy": by_type.get(true)})
+    return {**report, "rows": rows}
+
+
 @login_required
 @require_GET
 def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
@@ -69,12 +88,14 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
     ready = [version for version in versions if version.status == ModelVersionStatus.READY]
     for version in versions:
         version.parent_deltas = parent_deltas(version)
+        version.type_table = defect_type_table(version)
     active = active_model_version(collection_id=collection.pk)
     context = {
         "collection": collection,
         "project": collection.project,
         "versions": versions,
         "ready": ready,
+        "typed": [version for version in ready if version.type_table],
         "active": active,
         "can_manage": selectors.user_has_role(
             user=request.user, project_id=collection.project_id, minimum=Role.MANAGER

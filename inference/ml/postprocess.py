@@ -139,6 +139,14 @@ def extract_regions(
     return regions
 
 
+def region_masks(
+    anomaly_map: NDArray[np.floating], threshold: float, min_area: int = 16
+) -> list[NDArray[np.bool_]]:
+    """The pixels of each region :func:`extract_regions` finds, in the same order, ``(H, W)`` bool each."""
+    labels, count = defect_regions(anomaly_map, threshold, min_area)
+    return [labels == index for index in range(1, count + 1)]
+
+
 def heatmap_range(
     maps: Sequence[NDArray[np.floating]], scores: ArrayLike, threshold: float
 ) -> tuple[float, float]:

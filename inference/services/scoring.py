@@ -17,7 +17,8 @@ from PIL import Image as PILImage
 from annotations.models import Image
 from inference.ml.active import map_descriptor
 from inference.ml.algorithms import AnomalyDetector, Predictions, load_algorithm
-from inference.ml.postprocess import extract_regions
+from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.postprocess import extract_regions, region_masks
 from inference.ml.thresholds import ScoreNormalizer
 from inference.models import (
     DataSnapshot,
@@ -88,11 +89,46 @@ def fitted_image_ids(version: ModelVersion) -> list[int]:
     )
 
 
+RegionTypes = list[list[tuple[str, float]]]
+"""Per image, the known defect type of each flagged region and its probability."""
+
+
+def flagged_region_types(
+    *, detector: AnomalyDetector, images: list[Image], predicted: Predictions, threshold: float
+) -> RegionTypes | None:
+    """The type of each region the maps flag at `threshold` (in `extract_regions` order), read by the
+    model's defect-type head from the images' features; None when the model learned no types."""
+    if not isinstance(detector, FeatureDetector) or detector.defect_types is None:
+        return None
+    masks = [region_masks(anomaly_map, threshold, MIN_REGION_AREA) for anomaly_map in predicted.anomaly_maps]
+    flagged = [i for i, regions in enumerate(masks) if regions]
+    named: RegionTypes = [[] for _ in images]
+    if flagged:
+        found = detector.region_types(StoredImages([images[i] for i in flagged]), [masks[i] for i in flagged])
+        for index, types in zip(flagged, found, strict=True):
+            named[index] = types
+    return named
+
+
+def _region_rows(anomaly_map: Any, threshold: float, types: list[tuple[str, float]] | None) -> list[dict]:
+    regions = [region.to_dict() for region in extract_regions(anomaly_map, threshold, MIN_REGION_AREA)]
+    if types is not None:
+        for region, (name, probability) in zip(regions, types, strict=True):
+            region.update(defect_type=name, type_probability=round(probability, 3))
+    return regions
+
+
 def predictions_write(
-    *, version: ModelVersion, images: list[Image], predicted: Predictions, fitted_ids: list[int]
+    *,
+    version: ModelVersion,
+    images: list[Image],
+    predicted: Predictions,
+    fitted_ids: list[int],
+    region_types: RegionTypes | None = None,
 ) -> None:
     """Heatmap files first (fixed keys, replaced), then one upsert per (version, image): running this
-    twice leaves one prediction per image."""
+    twice leaves one prediction per image. `region_types` (from :func:`flagged_region_types`) names
+    the type of each flagged region."""
     normalizer = ScoreNormalizer(**version.normalizer)
     low, high = version.heatmap_low, version.heatmap_high
     nearest = predicted.nearest_normal
@@ -114,10 +150,9 @@ def predictions_write(
                 heatmap=stored,
                 heatmap_low=low,
                 heatmap_high=high,
-                regions=[
-                    region.to_dict()
-                    for region in extract_regions(anomaly_map, version.pixel_threshold, MIN_REGION_AREA)
-                ],
+                regions=_region_rows(
+                    anomaly_map, version.pixel_threshold, region_types[i] if region_types else None
+                ),
                 descriptor=[round(float(v), 4) for v in map_descriptor(anomaly_map, low, high)],
                 nearest_normal_id=fitted_ids[near] if near is not None else None,
             )
@@ -160,9 +195,14 @@ def score_execute(context: JobContext) -> None:
             StoredImages(batch),
             progress=context.stage_progress(0.02 + 0.98 * start / total, 0.98 * len(batch) / total, "score"),
         )
+        types = flagged_region_types(
+            detector=detector, images=batch, predicted=predicted, threshold=version.pixel_threshold
+        )
         with transaction.atomic():
             context.hold_check()
-            predictions_write(version=version, images=batch, predicted=predicted, fitted_ids=fitted_ids)
+            predictions_write(
+                version=version, images=batch, predicted=predicted, fitted_ids=fitted_ids, region_types=types
+            )
         context.progress(0.02 + 0.98 * (start + len(batch)) / total, f"scored {start + len(batch)}/{total}")
     with transaction.atomic():
         review_ranks_update(version=version)

@@ -20,8 +20,15 @@ from inference.ml.postprocess import heatmap_range
 from inference.ml.preprocessing import ImageInput
 from inference.ml.thresholds import ScoreNormalizer, choose_threshold
 from inference.models import JobKind, ModelVersion, ModelVersionStatus, SnapshotImage, SnapshotRole
+from inference.services.defect_types import defect_types_fit, defect_types_report
 from inference.services.jobs import JobContext, JobError, job_create
-from inference.services.scoring import StoredImages, images_in_order, predictions_write, snapshot_test_set
+from inference.services.scoring import (
+    StoredImages,
+    flagged_region_types,
+    images_in_order,
+    predictions_write,
+    snapshot_test_set,
+)
 from inference.services.snapshots import snapshot_image_ids
 from inference.services.versions import artifact_delete
 from inference.truth import ImageTruth, snapshot_truth
@@ -125,6 +132,8 @@ def train_execute(context: JobContext) -> None:
         StoredImages(train_images), labeled=labeled, progress=context.stage_progress(0.02, 0.58, "fit")
     )
     train_ids = [image.pk for image in train_images]
+    context.progress(0.6, "learning the labeled defect types")
+    learned_types = defect_types_fit(detector=detector, version=version)
 
     test_images, test = snapshot_test_set(version.snapshot)
     labels = np.array([t.label for t in test], np.int64)
@@ -150,6 +159,9 @@ def train_execute(context: JobContext) -> None:
     context.progress(0.94, f"computing metrics on {len(test_images)} test images")
     version.metrics = evaluate(scores, labels, maps, [t.defect_mask() for t in test], threshold=threshold)
     version.metrics["fit"] = {"n_images": report.n_images, "n_patches": report.n_patches, **report.details}
+    types = defect_types_report(detector=detector, images=test_images, truths=test, learned=learned_types)
+    if types is not None:
+        version.metrics["defect_types"] = types
     version.threshold, version.threshold_method, version.pixel_threshold = threshold, method, threshold
     version.normalizer = ScoreNormalizer.fit(all_scores, threshold).to_dict()
     version.heatmap_low, version.heatmap_high = low, high
@@ -157,6 +169,11 @@ def train_execute(context: JobContext) -> None:
     version.peak_memory_bytes = _peak_memory_bytes(detector)  # CPU: the worker process's peak RSS
     version.device = str(detector.device)
     version.status = ModelVersionStatus.READY
+    region_types = (
+        flagged_region_types(detector=detector, images=test_images, predicted=predicted, threshold=threshold)
+        if predicted is not None
+        else None
+    )
     context.progress(0.95, f"writing {len(test_images)} test predictions")
     with transaction.atomic():
         context.hold_check()
@@ -164,7 +181,11 @@ def train_execute(context: JobContext) -> None:
         _fit_order_save(version, train_ids, labeled_ids)
         if predicted is not None:
             predictions_write(
-                version=version, images=test_images, predicted=predicted, fitted_ids=train_ids + labeled_ids
+                version=version,
+                images=test_images,
+                predicted=predicted,
+                fitted_ids=train_ids + labeled_ids,
+                region_types=region_types,
             )
         context.complete(
             {"model_version": version.pk, "metrics": version.metrics, "threshold": threshold},

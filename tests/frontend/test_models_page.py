@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from inference.ml.defect_types import type_confusion
 from inference.models import Job, JobKind
 from tests.frontend.helpers import page_config
 from tests.inference.helpers import labeled_test_images, scored_version, synthetic_collection_fill
@@ -102,3 +103,41 @@ def test_a_child_shows_how_it_does_against_its_parent(client, team):
 
     assert "-0.040 image AUROC" in html and "delta-worse" in html
     assert "+0.100 AUPRO" in html and "delta-better" in html
+
+
+def test_a_version_that_learned_defect_types_shows_its_confusion_matrix(client, team, versions):
+    first, second = versions
+    report = type_confusion(["dent", "dent", "dent", "scratch"], ["dent", "dent", "scratch", "scratch"])
+    first.metrics = {
+        **first.metrics,
+        "defect_types": {"learned_types": ["dent", "scratch"], "n_learned": 6, "n_test": 4, **report},
+    }
+    first.save(update_fields=["metrics"])
+    second.metrics = {
+        **second.metrics,
+        "defect_types": {"learned_types": ["dent", "scratch"], "n_learned": 2, "n_test": 0},
+    }
+    second.save(update_fields=["metrics"])
+    client.force_login(team.viewer)
+    html = client.get(reverse("collection-models", args=[team.collection.pk])).content.decode()
+
+    table = html[html.index(f'data-type-table="{first.pk}"') :].split("</figure>")[0]
+    assert (
+        "learned dent, scratch from 6 regions" in table
+        and "balanced accuracy 0.833 on 4 test regions" in table
+    )
+    # Row "dent": 2 named dent (the diagonal, two thirds of the row), 1 named scratch.
+    assert (
+        '<td class="num shade-3 hit">2</td><td class="num shade-1">1</td><td class="num">0.67</td>' in table
+    )
+    assert (
+        '<td class="num shade-0">0</td><td class="num shade-4 hit">1</td><td class="num">1.00</td>' in table
+    )
+    unmeasured = html[html.index(f'data-type-table="{second.pk}"') :].split("</figure>")[0]
+    assert "not measured" in unmeasured and "<table" not in unmeasured
+
+
+def test_no_defect_types_section_without_a_version_that_learned_them(client, team, versions):
+    client.force_login(team.viewer)
+    html = client.get(reverse("collection-models", args=[team.collection.pk])).content.decode()
+    assert 'id="types-title"' not in html

@@ -82,6 +82,18 @@ def test_each_kind_of_mark_becomes_its_weak_label(regions, kind, field, expected
         assert getattr(label, field) == expected
 
 
+def test_typed_regions_are_the_outlining_regions_of_a_known_type():
+    scratch = {**mask_region(2, 3, 6, 8), "defect_type": 4, "defect_type_name": "scratch"}
+    dent = {**region("box", x=10.5, y=1, width=4, height=3), "defect_type": 5, "defect_type_name": "dent"}
+    stroke = {**region("scribble", points=[[1, 1], [5, 5]], width=2), "defect_type_name": "dent"}
+    untyped = region("polygon", points=[[20, 20], [30, 20], [30, 28]])
+    typed = truth(regions=[scratch, dent, stroke, untyped]).typed_regions()
+    assert [name for name, _ in typed] == ["scratch", "dent"]
+    assert typed[0][1].sum() == 4 * 5 and typed[0][1][3:8, 2:6].all()
+    assert typed[1][1].shape == (30, 40) and typed[1][1].sum() == 5 * 3 and typed[1][1][1:4, 10:15].all()
+    assert truth("normal", regions=[scratch]).typed_regions() == []
+
+
 def test_only_defective_images_have_a_weak_label():
     assert truth("normal").weak_label() is None
     assert truth("unsure").weak_label() is None

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inference.ml.postprocess import defect_regions
+from inference.ml.postprocess import defect_regions, extract_regions, region_masks
 from inference.ml.thresholds import (
     ScoreNormalizer,
     f1_optimal_threshold,
@@ -35,6 +35,19 @@ def test_defect_regions_drops_small_ones():
     assert count == 1
     assert (labels > 0).sum() == 9
     assert defect_regions(scores, threshold=0.5)[1] == 2
+
+
+def test_region_masks_are_the_pixels_of_the_regions_in_their_order():
+    scores = np.zeros((12, 12))
+    scores[1:3, 6:11] = 2.0  # 10 px, top right: first in label order
+    scores[5:9, 1:4] = 1.0  # 12 px
+    scores[11, 11] = 3.0  # noise
+    regions, masks = extract_regions(scores, 0.5, 4), region_masks(scores, 0.5, 4)
+    assert [region.area for region in regions] == [int(mask.sum()) for mask in masks] == [10, 12]
+    for region, mask in zip(regions, masks, strict=True):
+        rows, cols = np.nonzero(mask)
+        assert (cols.min(), rows.min()) == (region.x, region.y)
+        assert scores[mask].max() == region.peak
 
 
 def test_score_normalizer_puts_the_threshold_at_one_half():

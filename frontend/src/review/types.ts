@@ -21,6 +21,17 @@ export interface ItemRegion {
   defect_type: number | null;
 }
 
+/** A region a prediction flags, image px; `defect_type` is the type the model names, when it learned types. */
+export interface FlaggedRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  area: number;
+  defect_type?: string;
+  type_probability?: number;
+}
+
 /** One item of POST /api/v1/reviews/next/. */
 export interface Item {
   prediction: {
@@ -31,7 +42,7 @@ export interface Item {
     heatmap: string;
     heatmap_low: number;
     heatmap_high: number;
-    regions: { x: number; y: number; width: number; height: number; area: number }[];
+    regions: FlaggedRegion[];
   };
   image: {
     id: number;
