@@ -14,7 +14,7 @@ from inference.ml.algorithms import AnomalyDetector
 from inference.ml.algorithms.features import FeatureDetector
 from inference.ml.defect_types import type_confusion
 from inference.models import ModelVersion, SnapshotRole
-from inference.services.scoring import StoredImages
+from inference.services.scoring import StoredImages, images_in_order
 from inference.truth import ImageTruth, snapshot_truth
 
 
@@ -39,9 +39,7 @@ def defect_types_fit(*, detector: AnomalyDetector, version: ModelVersion) -> int
     if not isinstance(detector, FeatureDetector):
         return 0
     truths = snapshot_truth(snapshot=version.snapshot, roles=[SnapshotRole.LABELED])
-    truths = [truth for truth in truths if truth.typed_regions()]
-    images = list(Image.objects.filter(pk__in=[truth.image_id for truth in truths]))
-    kept, masks, types = _typed(images, truths)
+    kept, masks, types = _typed(images_in_order([truth.image_id for truth in truths]), truths)
     if len({name for names in types for name in names}) < 2:
         return 0
     return detector.fit_defect_types(StoredImages(kept), masks, types)
