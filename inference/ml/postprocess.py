@@ -57,10 +57,15 @@ def canvas_maps(grid_scores: torch.Tensor, canvas_size: int, sigma: float) -> ND
     Returns:
         ``(B, S, S)`` float32 on the CPU.
     """
+    return smooth_canvas_maps(grid_scores, canvas_size, sigma).cpu().numpy()
+
+
+def smooth_canvas_maps(grid_scores: torch.Tensor, canvas_size: int, sigma: float) -> torch.Tensor:
+    """:func:`canvas_maps` as a tensor on the scores' device (what the exported graph computes)."""
     maps = F.interpolate(
         grid_scores[:, None], size=(canvas_size, canvas_size), mode="bilinear", align_corners=False
     )[:, 0]
-    return gaussian_blur(maps, sigma).cpu().numpy()
+    return gaussian_blur(maps, sigma)
 
 
 def defect_regions(

@@ -17,20 +17,41 @@ from numpy.typing import ArrayLike, NDArray
 from inference.ml.metrics import DEFECTIVE, UNLABELED, f1_max
 
 
+def _between(values: NDArray[np.float64], below: float) -> float:
+    """A threshold just above ``below``: halfway to the next higher of ``values``, or a thousandth of
+    their spread above it when none is higher.
+
+    Halfway, not at a score: an image scored exactly at the threshold is decided by the last bit of
+    its score, which another runtime (an export, another device) may round the other way.
+    """
+    higher = values[values > below]
+    if higher.size:
+        return float((below + higher.min()) / 2)
+    spread = float(values.max() - values.min()) or abs(below) or 1.0
+    return float(below + 1e-3 * spread)
+
+
 def f1_optimal_threshold(scores: ArrayLike, labels: ArrayLike) -> float:
-    """The threshold maximising F1 on labeled scores (defective when ``score >= threshold``).
+    """A threshold maximising F1 on labeled scores (defective when ``score >= threshold``): halfway
+    between the lowest score it calls defective and the next lower score, so no score sits on it.
 
     Raises:
         ValueError: no defective sample among the labels.
     """
-    return f1_max(scores, labels).threshold
+    best = f1_max(scores, labels).threshold
+    values = np.asarray(scores, np.float64).ravel()
+    lower = values[values < best]
+    if lower.size == 0:
+        return _between(values, best - 2e-3 * (float(values.max() - values.min()) or abs(best) or 1.0))
+    return _between(values, float(lower.max()))
 
 
 def normal_quantile_threshold(normal_scores: ArrayLike, target_fpr: float = 0.01) -> float:
-    """The threshold that flags at most ``target_fpr`` of held-out normal images.
+    """A threshold that flags at most ``target_fpr`` of held-out normal images.
 
-    Uses the ``1 - target_fpr`` quantile (the "higher" one, so the rate on these scores never exceeds
-    the target); a score strictly above every normal score if ``target_fpr`` is 0.
+    Just above the ``1 - target_fpr`` quantile (the "higher" one, so the rate on these scores never
+    exceeds the target), halfway to the next score (see :func:`_between`); above every normal score if
+    ``target_fpr`` is 0.
 
     Args:
         normal_scores: scores of defect-free images the model was not fitted on.
@@ -45,9 +66,7 @@ def normal_quantile_threshold(normal_scores: ArrayLike, target_fpr: float = 0.01
     if not 0 <= target_fpr < 1:
         raise ValueError(f"target_fpr must be in [0, 1), got {target_fpr}")
     allowed = int(np.floor(target_fpr * values.size))  # normals that may score at or above the threshold
-    if allowed == 0:
-        return float(np.nextafter(values[-1], np.inf))
-    return float(np.nextafter(values[values.size - allowed - 1], np.inf))
+    return _between(values, float(values[values.size - allowed - 1]))
 
 
 def choose_threshold(

@@ -10,7 +10,17 @@ from inference.ml.thresholds import (
 
 
 def test_f1_optimal_threshold_separates_clean_scores():
-    assert f1_optimal_threshold([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == pytest.approx(0.8)
+    # Halfway between the classes: no score sits on the threshold, where rounding would decide it.
+    assert f1_optimal_threshold([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == pytest.approx(0.5)
+    assert f1_optimal_threshold([0.8, 0.9], [1, 1]) < 0.8
+
+
+def test_thresholds_keep_a_margin_from_every_score():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=200)
+    labels = (scores + rng.normal(scale=0.5, size=200) > 1).astype(int)
+    for threshold in (f1_optimal_threshold(scores, labels), normal_quantile_threshold(scores, 0.05)):
+        assert np.abs(scores - threshold).min() > 1e-6
 
 
 def test_normal_quantile_threshold_keeps_the_false_positive_rate():

@@ -32,6 +32,21 @@ _CANVAS_SAMPLE = 16
 """Training images whose size the automatic canvas choice reads."""
 
 
+def aggregate_features(maps: Sequence[torch.Tensor], size: int) -> torch.Tensor:
+    """Backbone maps averaged over a ``size`` x ``size`` neighbourhood, brought to the finest map's grid
+    and stacked: ``(B, D, h, w)`` float32 (the exported graph computes exactly this too)."""
+    target = maps[0].shape[-2:]
+    out = []
+    for feature_map in maps:
+        feature_map = feature_map.float()
+        if size > 1:
+            feature_map = F.avg_pool2d(feature_map, size, 1, size // 2, count_include_pad=False)
+        if feature_map.shape[-2:] != target:
+            feature_map = F.interpolate(feature_map, size=target, mode="bilinear", align_corners=False)
+        out.append(feature_map)
+    return torch.cat(out, dim=1).contiguous()
+
+
 class PatchFeatureExtractor:
     """Backbone maps averaged over a small neighbourhood, brought to the finest stride and stacked.
 
@@ -67,17 +82,7 @@ class PatchFeatureExtractor:
         x = canvases.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         with autocast(self.device):
             maps = self.backbone(x)
-        size = self.params.aggregate
-        target = maps[0].shape[-2:]
-        out = []
-        for feature_map in maps:
-            feature_map = feature_map.float()
-            if size > 1:
-                feature_map = F.avg_pool2d(feature_map, size, 1, size // 2, count_include_pad=False)
-            if feature_map.shape[-2:] != target:
-                feature_map = F.interpolate(feature_map, size=target, mode="bilinear", align_corners=False)
-            out.append(feature_map)
-        return torch.cat(out, dim=1).contiguous()
+        return aggregate_features(maps, self.params.aggregate)
 
     def iter_batches(
         self,
