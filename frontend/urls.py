@@ -17,6 +17,11 @@ urlpatterns = [
     path("collections/<int:collection_id>/upload/", views.collection_upload, name="collection-upload"),
     path("collections/<int:collection_id>/models/", views.collection_models, name="collection-models"),
     path("collections/<int:collection_id>/models/train/", views.collection_train, name="collection-train"),
+    path(
+        "collections/<int:collection_id>/models/<int:version_id>/export/",
+        views.collection_model_export,
+        name="collection-model-export",
+    ),
     path("collections/<int:collection_id>/review/", views.collection_review, name="collection-review"),
     path(
         "collections/<int:collection_id>/learning/",

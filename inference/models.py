@@ -122,6 +122,7 @@ class JobKind(models.TextChoices):
     SCORE = "score"
     EVALUATE = "evaluate"
     RANK = "rank"
+    EXPORT = "export"
 
 
 class JobStatus(models.TextChoices):
@@ -168,6 +169,40 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ModelExport(models.Model):
+    """A version's model written for runners outside Loupe (ONNX, OpenVINO IR, manifest), with the
+    parity figures that say whether they give what Loupe gives. Its files are in storage under
+    `storage_prefix` (inside the version's folder, so they go with it)."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="exports")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    # [{name, size}]: paths relative to storage_prefix, bytes; only those can be downloaded.
+    files = models.JSONField(default=list, blank=True)
+    manifest = models.JSONField(default=dict, blank=True)
+    # Per runtime: {runtime, images, max_score_diff, max_map_diff, flipped, passed}.
+    parity = models.JSONField(default=list, blank=True)
+    failure_reason = models.TextField(blank=True)
+    storage_prefix = models.CharField(max_length=250, blank=True, help_text="Storage key of its folder")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of model {self.model_version_id} ({self.status})"
 
 
 class Prediction(models.Model):

@@ -7,7 +7,15 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 
 from annotations.models import Image
 from annotations.selectors import Cursor, User, image_list, keyset_order, project_list
-from inference.models import Job, ModelVersion, ModelVersionStatus, Prediction, Review, SnapshotRole
+from inference.models import (
+    Job,
+    ModelExport,
+    ModelVersion,
+    ModelVersionStatus,
+    Prediction,
+    Review,
+    SnapshotRole,
+)
 from inference.truth import UNLABELED, snapshot_labels
 
 # How the gallery can be ordered (see `annotations.selectors.keyset_order`): upload order, or by the
@@ -110,6 +118,16 @@ def model_version_list(
     if status:
         versions = versions.filter(status=status)
     return versions
+
+
+def export_list(*, user: User, model_version_id: int | None = None) -> QuerySet[ModelExport]:
+    """Exports of the models of the user's projects, newest first."""
+    exports = ModelExport.objects.filter(
+        model_version__collection__project__in=project_list(user=user)
+    ).select_related("model_version__collection", "job")
+    if model_version_id is not None:
+        exports = exports.filter(model_version_id=model_version_id)
+    return exports
 
 
 def prediction_list(

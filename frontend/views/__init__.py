@@ -5,13 +5,19 @@ pages and image bytes alike."""
 from frontend.views.annotate import image_annotate
 from frontend.views.collection import collection_detail, collection_upload
 from frontend.views.images import image_detail, image_display, image_labels, image_thumbnail
-from frontend.views.models import collection_models, collection_train, parent_deltas
+from frontend.views.models import (
+    collection_model_export,
+    collection_models,
+    collection_train,
+    parent_deltas,
+)
 from frontend.views.projects import project_detail, project_list
 from frontend.views.review import collection_learning_settings, collection_review
 
 __all__ = [
     "collection_detail",
     "collection_learning_settings",
+    "collection_model_export",
     "collection_models",
     "collection_review",
     "collection_train",

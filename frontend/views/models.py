@@ -1,10 +1,11 @@
-"""A collection's models page (its charts are frontend/src/models.ts) and training from it."""
+"""A collection's models page (its charts are frontend/src/models.ts), training and exporting from it."""
 
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +15,10 @@ from annotations import selectors
 from annotations.models import Collection, Role
 from frontend.forms import TrainForm
 from frontend.views.common import collection_role_required
-from inference.models import ModelVersion, ModelVersionStatus
+from inference.models import ModelExport, ModelVersion, ModelVersionStatus
 from inference.selectors import active_model_version, collection_latest_jobs, model_version_list
-from inference.services.versions import NothingToTrainOn, training_start
+from inference.services.exports import EXPORTABLE_ALGORITHMS, NotExportable, export_start
+from inference.services.versions import NothingToTrainOn, VersionNotReady, training_start
 
 MODELS_BUNDLE = "frontend/dist/models.js"
 STORED_METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max", "at_threshold")
@@ -77,12 +79,16 @@ def defect_type_table(version: ModelVersion) -> dict[str, Any] | None:
 @require_GET
 def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
     """A collection's model versions; for one of them the curves, score histograms and confusion
-    matrix at a threshold, and two of them compared. Managers also save the threshold, promote and
-    train (the API and `collection_train` check the role again)."""
+    matrix at a threshold, and two of them compared; each version's exports with their parity figures
+    and files. Managers also save the threshold, promote, train and export (the API,
+    `collection_train` and `collection_model_export` check the role again)."""
     collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
     versions = (
         model_version_list(user=request.user, collection_id=collection.pk)
         .select_related("promoted_by", "threshold_set_by")
+        .prefetch_related(
+            Prefetch("exports", queryset=ModelExport.objects.select_related("created_by").order_by("-id"))
+        )
         .order_by("-id")
     )
     ready = [version for version in versions if version.status == ModelVersionStatus.READY]
@@ -96,6 +102,12 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
         "versions": versions,
         "ready": ready,
         "typed": [version for version in ready if version.type_table],
+        "exportable": [
+            version
+            for version in versions
+            if version.exports.all()
+            or (version.status == ModelVersionStatus.READY and version.algorithm in EXPORTABLE_ALGORITHMS)
+        ],
         "active": active,
         "can_manage": selectors.user_has_role(
             user=request.user, project_id=collection.project_id, minimum=Role.MANAGER
@@ -133,4 +145,20 @@ def collection_train(request: HttpRequest, collection: Collection) -> HttpRespon
         messages.error(request, str(error))
     else:
         messages.success(request, f"Training model {job.model_version_id} is queued; its progress is below.")
+    return redirect("collection-models", collection_id=collection.pk)
+
+
+@require_POST
+@collection_role_required(Role.MANAGER, "Only managers can export a model.")
+def collection_model_export(request: HttpRequest, collection: Collection, version_id: int) -> HttpResponse:
+    """Export a version from the models page; the page then shows the job's progress."""
+    version = get_object_or_404(
+        model_version_list(user=request.user, collection_id=collection.pk), pk=version_id
+    )
+    try:
+        export_start(version=version, by=request.user)
+    except (VersionNotReady, NotExportable) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Exporting model {version.pk} is queued; its progress is below.")
     return redirect("collection-models", collection_id=collection.pk)

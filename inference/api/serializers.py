@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotations import selectors as annotation_selectors
@@ -12,6 +14,7 @@ from inference.models import (
     FalsePositiveReason,
     Job,
     JobKind,
+    ModelExport,
     ModelVersion,
     ModelVersionStatus,
     Prediction,
@@ -47,8 +50,8 @@ class JobOutput(serializers.ModelSerializer):
 
 
 class JobCreateInput(serializers.Serializer):
-    """`train` needs `collection` (and optionally `algorithm`, `parameters`, `parent`); `score` and
-    `evaluate` need `model_version`."""
+    """`train` needs `collection` (and optionally `algorithm`, `parameters`, `parent`); `score`,
+    `evaluate` and `export` need `model_version`."""
 
     kind = serializers.ChoiceField(choices=[spec.kind for spec in JOB_KINDS if spec.start_role])
     collection = ScopedPrimaryKeyRelatedField(
@@ -143,6 +146,50 @@ class VersionScoresOutput(serializers.Serializer):
 
 class ThresholdInput(serializers.Serializer):
     threshold = serializers.FloatField(help_text="Raw image score units")
+
+
+class ExportFileOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="Path inside the export, e.g. model.onnx or openvino/model.xml")
+    size = serializers.IntegerField(help_text="Bytes")
+    url = serializers.CharField(help_text="Where to download it")
+
+
+class ParityOutput(serializers.Serializer):
+    """One runtime against PyTorch on the same images."""
+
+    runtime = serializers.CharField(help_text="onnxruntime, openvino_fp32 or openvino_fp16")
+    images = serializers.IntegerField(help_text="Images compared")
+    max_score_diff = serializers.FloatField(help_text="Largest difference of the normalised score")
+    max_map_diff = serializers.FloatField(help_text="Largest map difference, relative to the map's range")
+    flipped = serializers.IntegerField(help_text="Images whose decision differs")
+    passed = serializers.BooleanField(help_text="Within the tolerance with no decision flipped")
+
+
+class ExportOutput(serializers.ModelSerializer):
+    files = serializers.SerializerMethodField()
+    parity = ParityOutput(many=True, read_only=True)
+
+    class Meta:
+        model = ModelExport
+        fields = [
+            "id",
+            "model_version",
+            "job",
+            "status",
+            "files",
+            "manifest",
+            "parity",
+            "failure_reason",
+            "created_by",
+            "created_at",
+        ]
+
+    @extend_schema_field(ExportFileOutput(many=True))
+    def get_files(self, export: ModelExport) -> list[dict[str, Any]]:
+        return [
+            {**entry, "url": reverse("export-file", args=[export.pk, entry["name"]])}
+            for entry in export.files
+        ]
 
 
 class PredictionOutput(serializers.ModelSerializer):

@@ -1,10 +1,12 @@
 """Jobs, model versions and predictions over the REST API, in the style of `annotations.api.views`.
 
-Roles: starting or cancelling training needs a manager; scoring and evaluation a reviewer; reading
-needs membership only. Long work answers 202 with the job; poll `/api/v1/jobs/{id}/`.
+Roles: starting or cancelling training or an export needs a manager; scoring and evaluation a
+reviewer; reading (and downloading an export) needs membership only. Long work answers 202 with the
+job; poll `/api/v1/jobs/{id}/`.
 """
 
 import hashlib
+import posixpath
 from collections.abc import Callable
 
 from django.db.models import Model, QuerySet
@@ -12,10 +14,10 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,7 +32,14 @@ from inference import selectors
 from inference.api import filters
 from inference.api import serializers as s
 from inference.api.pagination import ScoredImagePagination
-from inference.models import JobKind, ModelVersion, Prediction
+from inference.models import Job, JobKind, ModelExport, ModelVersion, Prediction
+from inference.services.exports import (
+    ExportFileNotFound,
+    NotExportable,
+    export_delete,
+    export_file_open,
+    export_start,
+)
 from inference.services.heatmaps import overlay_png
 from inference.services.jobs import JobNotCancellable, job_cancel, job_create, job_kind
 from inference.services.reviews import (
@@ -95,6 +104,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
                 )
             except NothingToTrainOn as error:
                 raise ValidationError({"collection": [str(error)]}) from None
+        elif kind == JobKind.EXPORT:
+            job = _export_start(data["model_version"], request)
         else:
             job = job_create(
                 kind=kind, collection=collection, model_version=data["model_version"], created_by=request.user
@@ -148,13 +159,20 @@ def _overlay(request: Request, prediction: Prediction) -> HttpResponse:
 PNG = {(200, "image/png"): OpenApiTypes.BINARY}
 
 
+def _export_start(version: ModelVersion, request: Request) -> Job:
+    try:
+        return export_start(version=version, by=request.user)
+    except (VersionNotReady, NotExportable) as error:
+        raise ValidationError({"detail": str(error)}) from None
+
+
 class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Trained models of a collection: parameters, data snapshot, metrics, threshold, cost. Managers
     choose the threshold and promote a version to production."""
 
     output_serializer = s.ModelVersionOutput
     filterset_class = filters.ModelVersionFilterSet
-    action_roles = {"threshold": Role.MANAGER, "promote": Role.MANAGER}
+    action_roles = {"threshold": Role.MANAGER, "promote": Role.MANAGER, "exports": Role.MANAGER}
 
     def get_queryset(self) -> QuerySet:
         return selectors.model_version_list(user=self.request.user)
@@ -210,6 +228,56 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         except VersionNotReady as error:
             raise ValidationError({"detail": str(error)}) from None
         return self.output(version)
+
+    @extend_schema(methods=["GET"], request=None, responses=s.ExportOutput(many=True))
+    @extend_schema(methods=["POST"], request=None, responses={202: s.JobOutput, 400: BAD_REQUEST})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def exports(self, request: Request, pk: str) -> Response:
+        """GET: the version's exports, newest first. POST (managers): export it (ONNX, OpenVINO IR and a
+        manifest, checked against the model on its test images); answers 202 with the export job."""
+        version = self.get_object()
+        if request.method == "POST":
+            job = _export_start(version, request)
+            return Response(s.JobOutput(job).data, status.HTTP_202_ACCEPTED)
+        exports = selectors.export_list(user=request.user, model_version_id=version.pk)
+        return Response(s.ExportOutput(exports, many=True).data)
+
+
+class ExportViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ScopedViewSet):
+    """A version's model written for runners outside Loupe: its files (ONNX, OpenVINO FP32 and FP16 IR,
+    manifest) and the parity figures of each runtime against the model. Managers delete exports."""
+
+    output_serializer = s.ExportOutput
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.export_list(user=self.request.user)
+
+    def project_id_of(self, obj: Model) -> int:
+        return obj.model_version.collection.project_id
+
+    def perform_destroy(self, instance: ModelExport) -> None:
+        export_delete(export=instance)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "name", str, OpenApiParameter.PATH, description="A path the export lists in its files"
+            )
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(DetailOutput, description="The export lists no such file"),
+        },
+    )
+    def files(self, request: Request, pk: str, name: str) -> FileResponse:
+        """Download one of the export's files (`model.onnx`, `manifest.json`, `openvino/model.xml`, ...)."""
+        export = self.get_object()
+        try:
+            file = export_file_open(export=export, name=name)
+        except ExportFileNotFound as error:
+            raise NotFound(str(error)) from None
+        # The file's own name: the runners expect model.onnx, manifest.json, openvino/model.xml.
+        return FileResponse(file, as_attachment=True, filename=posixpath.basename(name))
 
 
 class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

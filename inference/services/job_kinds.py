@@ -5,6 +5,7 @@ may start it, and what is undone when it is given up. Registered at start-up (`I
 
 from annotations.models import Role
 from inference.models import Job, JobKind
+from inference.services.exports import export_abandon
 from inference.services.jobs import JobKindSpec, job_kind_register
 from inference.services.versions import model_version_abandon
 
@@ -13,6 +14,12 @@ def _training_abandon(job: Job) -> None:
     """A training that will not finish leaves a failed version and no files."""
     if job.model_version_id:
         model_version_abandon(version_id=job.model_version_id)
+
+
+def _export_abandon(job: Job) -> None:
+    """An export that will not finish is failed with its job's reason, and keeps no files."""
+    if job.parameters.get("export"):
+        export_abandon(export_id=job.parameters["export"], reason=job.failure_reason or job.message)
 
 
 JOB_KINDS = (
@@ -38,6 +45,15 @@ JOB_KINDS = (
         queue="gpu",
         work="inference.services.evaluation.evaluate_execute",
         start_role=Role.REVIEWER,
+    ),
+    # Tracing, converting and checking a model on images: the accelerator's work when it has one.
+    JobKindSpec(
+        kind=JobKind.EXPORT,
+        task="inference.export",
+        queue="gpu",
+        work="inference.services.exporting.export_execute",
+        start_role=Role.MANAGER,
+        abandon=_export_abandon,
     ),
     # Re-ranking the review queue and starting a due retraining: queued by decisions, never in a request.
     JobKindSpec(

@@ -43,6 +43,35 @@ def artifact_delete(*, prefix: str) -> None:
             default_storage.delete(f"{prefix}/{name}")
 
 
+def storage_tree_delete(*, prefix: str) -> None:
+    """Delete every stored file under the folder `prefix` (nothing when it does not exist)."""
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+    for folder in folders:
+        storage_tree_delete(prefix=f"{prefix}/{folder}")
+
+
+def model_version_delete(*, version: ModelVersion) -> None:
+    """Delete a version with its predictions and exports, and once committed every file it has: the
+    model, its exports (inside its folder) and its predictions' heatmaps."""
+    with transaction.atomic():
+        heatmaps = [name for name in version.predictions.values_list("heatmap", flat=True) if name]
+        prefix = version.artifact_prefix
+        version.delete()
+
+        def files_delete() -> None:
+            if prefix:
+                storage_tree_delete(prefix=prefix)
+            for name in heatmaps:
+                default_storage.delete(name)
+
+        transaction.on_commit(files_delete)
+
+
 @transaction.atomic
 def training_start(
     *,

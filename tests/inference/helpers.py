@@ -16,15 +16,19 @@ from inference.ml.synthetic import add_defect, normal_texture
 from inference.ml.thresholds import ScoreNormalizer
 from inference.models import (
     DataSnapshot,
+    ExportStatus,
+    ModelExport,
     ModelVersion,
     ModelVersionStatus,
     Prediction,
     SnapshotImage,
     SnapshotRole,
 )
+from inference.services.exports import export_prefix
 from inference.services.heatmaps import heatmap_key, heatmap_png
 
 FAST_PARAMETERS = {"image_size": 64, "coreset_ratio": 0.1, "batch_size": 8}
+PARITY = {"images": 2, "max_score_diff": 1e-6, "max_map_diff": 1e-5, "flipped": 0, "passed": True}
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -167,3 +171,16 @@ def scored_version(
             regions=regions,
         )
     return version
+
+
+def ready_export(version: ModelVersion, files: dict[str, bytes] | None = None) -> ModelExport:
+    """A ready export with these files in storage (made without the learning core)."""
+    files = files or {"model.onnx": b"onnx bytes", "openvino/model.xml": b"<net/>"}
+    export = ModelExport.objects.create(model_version=version, status=ExportStatus.READY)
+    export.storage_prefix = export_prefix(version=version, export_id=export.pk)
+    for name, content in files.items():
+        default_storage.save(f"{export.storage_prefix}/{name}", ContentFile(content))
+    export.files = [{"name": name, "size": len(content)} for name, content in files.items()]
+    export.parity = [{"runtime": "onnxruntime", **PARITY}, {"runtime": "openvino_fp32", **PARITY}]
+    export.save()
+    return export

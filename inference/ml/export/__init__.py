@@ -10,12 +10,8 @@ image's map, score, normalised score, decision and regions; ``deploy/python/loup
 :meth:`~inference.ml.algorithms.base.AnomalyDetector.predict` on real images before anyone ships it.
 """
 
-from inference.ml.export.bundle import (
-    PARITY_TOLERANCE,
-    DecisionRule,
-    ExportResult,
-    ParityFigures,
-    export_model,
-)
+from inference.ml.export.bundle import ExportResult, export_model
+from inference.ml.export.decision import DecisionRule
+from inference.ml.export.parity import PARITY_TOLERANCE, ParityFigures
 
 __all__ = ["PARITY_TOLERANCE", "DecisionRule", "ExportResult", "ParityFigures", "export_model"]

@@ -5,74 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inference.ml.algorithms.base import ProgressCallback
 from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.export.decision import DecisionRule
 from inference.ml.export.graph import export_onnx, export_openvino
 from inference.ml.export.manifest import MANIFEST_FILE, ONNX_FILE, OPENVINO_FILES, build_manifest
-from inference.ml.export.parity import measure_parity
+from inference.ml.export.parity import PARITY_TOLERANCE, ParityFigures, measure_parity
 from inference.ml.preprocessing import ImageInput
-from inference.ml.thresholds import ScoreNormalizer
 
-PARITY_TOLERANCE = 1e-4
-"""Largest difference of the normalised score an FP32 runtime may show against PyTorch."""
 GATED_RUNTIMES = ("onnxruntime", "openvino_fp32")
 """The runtimes whose parity decides whether an export may ship (FP16 is reported, not gated)."""
-
-
-@dataclass(frozen=True)
-class DecisionRule:
-    """How a version turns scores into decisions, as the platform holds it.
-
-    Attributes:
-        threshold: image score threshold, raw units (defective when ``score >= threshold``).
-        normalizer: the version's map of raw scores to [0, 1] with the threshold at 0.5.
-        pixel_threshold: map value above which pixels form flagged regions, raw units.
-        min_region_area: smaller regions are noise, px.
-    """
-
-    threshold: float
-    normalizer: ScoreNormalizer
-    pixel_threshold: float
-    min_region_area: int = 16
-
-
-@dataclass(frozen=True)
-class ParityFigures:
-    """How far one runtime's results are from PyTorch's on the same images.
-
-    Attributes:
-        runtime: ``onnxruntime``, ``openvino_fp32`` or ``openvino_fp16``.
-        images: images compared.
-        max_score_diff: largest absolute difference of the normalised score.
-        max_map_diff: largest absolute difference of a map pixel, relative to that map's range.
-        flipped: images whose decision differs.
-    """
-
-    runtime: str
-    images: int
-    max_score_diff: float
-    max_map_diff: float
-    flipped: int
-
-    @property
-    def passed(self) -> bool:
-        """Within :data:`PARITY_TOLERANCE` and no decision flipped."""
-        return self.max_score_diff <= PARITY_TOLERANCE and self.flipped == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, with ``passed``."""
-        return {**asdict(self), "passed": self.passed}
-
-    def sentence(self) -> str:
-        """The figures in words."""
-        return (
-            f"{self.runtime}: normalised score differs by up to {self.max_score_diff:.2e}, maps by up to "
-            f"{self.max_map_diff:.2e} of their range, {self.flipped} of {self.images} decisions flipped"
-        )
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,13 @@ runner in any language can follow it; ``deploy/python/loupe_inspect.py`` is its 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inference.ml.algorithms.features import FeatureDetector
 from inference.ml.algorithms.padim.model import Padim
 from inference.ml.algorithms.patchcore import PatchCore
+from inference.ml.export.decision import DecisionRule
 from inference.ml.preprocessing import MIN_DEFECT_PX
-
-if TYPE_CHECKING:
-    from inference.ml.export.bundle import DecisionRule
 
 FORMAT_NAME = "loupe-export"
 FORMAT_VERSION = 1

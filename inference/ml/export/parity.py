@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from inference.ml.algorithms.base import ProgressCallback
 from inference.ml.algorithms.features import FeatureDetector
+from inference.ml.export.decision import DecisionRule
 from inference.ml.preprocessing import ImageInput
 
-if TYPE_CHECKING:
-    from inference.ml.export.bundle import DecisionRule, ParityFigures
+PARITY_TOLERANCE = 1e-4
+"""Largest difference of the normalised score an FP32 runtime may show against PyTorch."""
 
 RUNNER = Path(__file__).resolve().parents[3] / "deploy" / "python" / "loupe_inspect.py"
 RUNTIMES = ("onnxruntime", "openvino_fp32", "openvino_fp16")
@@ -29,6 +31,41 @@ _RUNNER_RUNTIME = {
     "openvino_fp32": "openvino",
     "openvino_fp16": "openvino_fp16",
 }
+
+
+@dataclass(frozen=True)
+class ParityFigures:
+    """How far one runtime's results are from PyTorch's on the same images.
+
+    Attributes:
+        runtime: ``onnxruntime``, ``openvino_fp32`` or ``openvino_fp16``.
+        images: images compared.
+        max_score_diff: largest absolute difference of the normalised score.
+        max_map_diff: largest absolute difference of a map pixel, relative to that map's range.
+        flipped: images whose decision differs.
+    """
+
+    runtime: str
+    images: int
+    max_score_diff: float
+    max_map_diff: float
+    flipped: int
+
+    @property
+    def passed(self) -> bool:
+        """Within :data:`PARITY_TOLERANCE` and no decision flipped."""
+        return self.max_score_diff <= PARITY_TOLERANCE and self.flipped == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with ``passed``."""
+        return {**asdict(self), "passed": self.passed}
+
+    def sentence(self) -> str:
+        """The figures in words."""
+        return (
+            f"{self.runtime}: normalised score differs by up to {self.max_score_diff:.2e}, maps by up to "
+            f"{self.max_map_diff:.2e} of their range, {self.flipped} of {self.images} decisions flipped"
+        )
 
 
 @cache
@@ -55,8 +92,6 @@ def compare(
     images: Sequence[ImageInput],
 ) -> ParityFigures:
     """Figures of one runtime's runner against the reference maps and verdicts of the same images."""
-    from inference.ml.export.bundle import ParityFigures
-
     score_diff = map_diff = 0.0
     flipped = 0
     for index, anomaly_map in enumerate(inspector.maps(images[i] for i in range(len(images)))):  # type: ignore[attr-defined]
