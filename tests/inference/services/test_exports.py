@@ -11,6 +11,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from annotations.geometry import mask_encode
+from annotations.models import Verdict
+from annotations.services.annotations import RegionInput
 from inference.ml.export import bundle
 from inference.models import ExportStatus, Job, JobStatus, ModelExport, ModelVersion
 from inference.services.exporting import export_execute
@@ -21,6 +24,7 @@ from inference.services.versions import model_version_delete, training_start
 from tests.annotations.api.conftest import as_user
 from tests.annotations.api.helpers import API
 from tests.inference.helpers import FAST_PARAMETERS, synthetic_collection_fill
+from tests.inference.services.test_learning_from_labels import FAST_HEAD, defect_image, label
 
 __all__ = ["as_user"]  # the fixture
 
@@ -179,3 +183,36 @@ def test_the_command_names_what_cannot_be_exported(team):
     training = ModelVersion.objects.create(collection=team.collection, algorithm="patchcore", backbone="x")
     with pytest.raises(CommandError, match="only a ready model can be exported"):
         call_command("export", str(training.pk), "--out", "/tmp/nowhere")
+
+
+@pytest.mark.parametrize("algorithm", ["padim", "patchcore_ss"])
+def test_padim_and_semi_supervised_versions_export_within_tolerance(algorithm, team, settings):
+    settings.LOUPE_ML_DEVICE = "cpu"
+    synthetic_collection_fill(team.collection, train=6, test_normal=2, test_defective=2)
+    parameters = dict(FAST_PARAMETERS)
+    if algorithm == "padim":
+        parameters.pop("coreset_ratio")
+    if algorithm == "patchcore_ss":  # a labeled defect outside the test split: the head is learned
+        image, mask = defect_image(team.collection, 100)
+        label(image, Verdict.DEFECTIVE, [RegionInput(kind="mask", geometry=mask_encode(mask))])
+        parameters.update(FAST_HEAD)
+    job = training_start(
+        collection=team.collection,
+        algorithm=algorithm,
+        parameters=parameters,
+        score_after=False,
+    )
+    job_run(job_id=job.pk, work=train_execute)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.failure_reason
+
+    export = _export(job.model_version, team.manager)
+    assert export.status == ExportStatus.READY, export.failure_reason
+    assert export.manifest["algorithm"] == algorithm
+    runtimes = {figures["runtime"]: figures for figures in export.parity}
+    for name in ("onnxruntime", "openvino_fp32"):
+        assert runtimes[name]["passed"] and runtimes[name]["flipped"] == 0 and runtimes[name]["images"] == 4
+        assert runtimes[name]["max_score_diff"] <= bundle.PARITY_TOLERANCE
+    if algorithm == "patchcore_ss":
+        onnx_file = default_storage.open(f"{export.storage_prefix}/model.onnx").read()
+        assert b"scorer.head.hidden.weight" in onnx_file  # the head is in the graph
