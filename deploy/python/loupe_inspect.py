@@ -17,6 +17,7 @@ line computer needs, and Loupe runs this very file in every export's parity chec
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import math
@@ -79,8 +80,10 @@ def standardize(chw: np.ndarray, mean: float, std: float) -> np.ndarray:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def antialias_weights(source: int, target: int) -> np.ndarray:
-    """``(target, source)`` weights of a bilinear resize with antialiasing (half-pixel centres)."""
+    """``(target, source)`` weights of a bilinear resize with antialiasing (half-pixel centres); kept for
+    the next image of the same size (read-only)."""
     scale = source / target
     support = scale if scale >= 1.0 else 1.0
     inverse = 1.0 / scale if scale >= 1.0 else 1.0
@@ -92,7 +95,9 @@ def antialias_weights(source: int, target: int) -> np.ndarray:
         taps = np.maximum(0.0, 1.0 - np.abs((np.arange(start, stop) - centre + 0.5) * inverse))
         total = taps.sum()
         weights[i, start:stop] = taps / total if total > 0 else taps
-    return weights.astype(np.float32)
+    weights = weights.astype(np.float32)
+    weights.flags.writeable = False
+    return weights
 
 
 def resize_antialiased(chw: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -100,7 +105,7 @@ def resize_antialiased(chw: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if chw.shape[1:] == shape:
         return chw
     across = chw @ antialias_weights(chw.shape[2], shape[1]).T
-    return np.einsum("hy,cyw->chw", antialias_weights(chw.shape[1], shape[0]), across).astype(np.float32)
+    return np.matmul(antialias_weights(chw.shape[1], shape[0])[None], across).astype(np.float32)
 
 
 def resize_bilinear(plane: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
