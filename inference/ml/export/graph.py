@@ -162,7 +162,8 @@ class CanvasGraph(nn.Module):
 
 
 def export_onnx(detector: FeatureDetector, path: Path, manifest: dict[str, Any]) -> None:
-    """Write the detector's :class:`CanvasGraph` as ONNX, the manifest in its ``metadata_props``.
+    """Write the detector's :class:`CanvasGraph` as ONNX, the manifest in its ``metadata_props`` (all but
+    ``model.sha256``: a file cannot hold its own digest).
 
     The batch dimension is dynamic; the canvas side is the model's.
     """
