@@ -156,6 +156,12 @@ _FEATURES = (
     Parameter(
         "aggregate", int, 3, "side of the neighbourhood averaged into a patch feature", minimum=1, maximum=9
     ),
+    Parameter(
+        "aggregate_include_pad",
+        bool,
+        True,
+        "count the padding past the canvas edge in that average (as PatchCore's reference code does)",
+    ),
     Parameter("blur_sigma", float, 4.0, "smoothing of the anomaly map, canvas px", minimum=0, maximum=64),
     Parameter("batch_size", int, 16, "canvases per forward pass", minimum=1, maximum=256),
     Parameter("seed", int, 0, "seed of every random choice", minimum=0, maximum=2**31 - 1),

@@ -50,6 +50,10 @@ class FeatureParams:
         tile_overlap: minimum tile overlap, canvas px (``tile`` mode).
         normalize_intensity: stretch each image to a fixed mean and contrast before the backbone.
         aggregate: side of the local neighbourhood averaged into each patch feature, feature cells.
+        aggregate_include_pad: whether the zero padding past the canvas edge counts in that average
+            (as in PatchCore's reference code and anomalib). Chosen on every shared dataset: image AUROC
+            0.961 -> 0.975 on MTD, 0.962 -> 0.968 on BSData, 0.995 -> 1.000 on the synthetic plates, mean
+            AUPRO unchanged. Models saved before it existed keep ``False``.
         blur_sigma: Gaussian smoothing of the anomaly map, canvas px (0: none).
         batch_size: canvases per forward pass.
         seed: seed of every random choice.
@@ -64,6 +68,7 @@ class FeatureParams:
     tile_overlap: int = 32
     normalize_intensity: bool = False
     aggregate: int = 3
+    aggregate_include_pad: bool = True
     blur_sigma: float = 4.0
     batch_size: int = 16
     seed: int = 0

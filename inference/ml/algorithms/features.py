@@ -32,15 +32,16 @@ _CANVAS_SAMPLE = 16
 """Training images whose size the automatic canvas choice reads."""
 
 
-def aggregate_features(maps: Sequence[torch.Tensor], size: int) -> torch.Tensor:
-    """Backbone maps averaged over a ``size`` x ``size`` neighbourhood, brought to the finest map's grid
-    and stacked: ``(B, D, h, w)`` float32 (the exported graph computes exactly this too)."""
+def aggregate_features(maps: Sequence[torch.Tensor], size: int, include_pad: bool) -> torch.Tensor:
+    """Backbone maps averaged over a ``size`` x ``size`` neighbourhood (the zero padding past the edge
+    counted or not), brought to the finest map's grid and stacked: ``(B, D, h, w)`` float32 (the exported
+    graph computes exactly this too)."""
     target = maps[0].shape[-2:]
     out = []
     for feature_map in maps:
         feature_map = feature_map.float()
         if size > 1:
-            feature_map = F.avg_pool2d(feature_map, size, 1, size // 2, count_include_pad=False)
+            feature_map = F.avg_pool2d(feature_map, size, 1, size // 2, count_include_pad=include_pad)
         if feature_map.shape[-2:] != target:
             feature_map = F.interpolate(feature_map, size=target, mode="bilinear", align_corners=False)
         out.append(feature_map)
@@ -82,7 +83,7 @@ class PatchFeatureExtractor:
         x = canvases.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         with autocast(self.device):
             maps = self.backbone(x)
-        return aggregate_features(maps, self.params.aggregate)
+        return aggregate_features(maps, self.params.aggregate, self.params.aggregate_include_pad)
 
     def iter_batches(
         self,
@@ -285,7 +286,11 @@ class FeatureDetector(AnomalyDetector):
 
     @classmethod
     def from_saved(cls, document: dict[str, Any], directory: Path, device: str = "auto") -> Self:
-        """Rebuild a saved model with its defect-type head, if it has one."""
+        """Rebuild a saved model with its defect-type head, if it has one; one saved before
+        ``aggregate_include_pad`` existed keeps the average it was fitted with."""
+        params = document.get("params", {})
+        if "aggregate_include_pad" not in params:
+            document = {**document, "params": {**params, "aggregate_include_pad": False}}
         model = super().from_saved(document, directory, device=device)
         saved = document.get("metadata", {}).get("defect_types")
         model.defect_types = DefectTypeClassifier.from_dict(saved) if saved else None

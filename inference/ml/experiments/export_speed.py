@@ -41,7 +41,8 @@ class _Backbone(nn.Module):
         self.graph = graph
 
     def forward(self, canvases: torch.Tensor) -> torch.Tensor:
-        return aggregate_features(self.graph.backbone(canvases), self.graph.aggregate)
+        graph = self.graph
+        return aggregate_features(graph.backbone(canvases), graph.aggregate, graph.aggregate_include_pad)
 
 
 def _timed(work: Callable[[], object], repeats: int = 3) -> float:

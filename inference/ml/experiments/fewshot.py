@@ -62,7 +62,13 @@ class CachingExtractor(PatchFeatureExtractor):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
         self._memory: dict[str, torch.Tensor] = {}
-        settings = (params.backbone, params.layers, params.weights_path, params.aggregate)
+        settings = (
+            params.backbone,
+            params.layers,
+            params.weights_path,
+            params.aggregate,
+            params.aggregate_include_pad,
+        )
         self._salt = repr(settings).encode()
 
     def _key(self, canvas: torch.Tensor) -> str:

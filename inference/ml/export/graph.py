@@ -134,6 +134,7 @@ class CanvasGraph(nn.Module):
         backbone = copy.deepcopy(detector.extractor.backbone)
         self.backbone = backbone.cpu().float().to(memory_format=torch.contiguous_format)
         self.aggregate = params.aggregate
+        self.aggregate_include_pad = params.aggregate_include_pad
         self.canvas = params.image_size
         self.blur_sigma = params.blur_sigma
         side = -(-params.image_size // detector.extractor.stride)
@@ -156,7 +157,7 @@ class CanvasGraph(nn.Module):
         return inside | (start & empty)
 
     def forward(self, canvases: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        features = aggregate_features(self.backbone(canvases), self.aggregate)
+        features = aggregate_features(self.backbone(canvases), self.aggregate, self.aggregate_include_pad)
         grid = self.scorer(features, self.inside_cells(valid))
         return smooth_canvas_maps(grid, self.canvas, self.blur_sigma)
 

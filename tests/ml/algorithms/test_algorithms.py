@@ -161,3 +161,22 @@ def test_normal_statistics_come_from_images_scored_without_their_own_bank_entrie
     new = [m.max() for m in model.predict(synthetic_category["train"][4:8]).anomaly_maps]
     assert model.score_statistics[0] > 3 * max(own)
     assert model.score_statistics[0] == pytest.approx(np.mean(new), rel=0.5)
+
+
+@pytest.mark.parametrize("algorithm", ["patchcore", "padim"])
+def test_a_model_saved_before_the_padded_average_keeps_the_features_it_was_fitted_with(
+    tmp_path, synthetic_category, small_params, algorithm
+):
+    old = get_algorithm(algorithm, device="cpu", **small_params(aggregate_include_pad=False))
+    old.fit(synthetic_category["train"][:4])
+    expected = old.predict(synthetic_category["test"][:2]).scores
+    old.save(tmp_path)
+    document = json.loads((tmp_path / "model.json").read_text())
+    del document["params"]["aggregate_include_pad"]
+    (tmp_path / "model.json").write_text(json.dumps(document))
+
+    loaded = load_algorithm(tmp_path, device="cpu")
+    assert loaded.params.aggregate_include_pad is False
+    np.testing.assert_allclose(loaded.predict(synthetic_category["test"][:2]).scores, expected, rtol=1e-6)
+    # New models count the padding, as PatchCore's reference code does: different features at the edge.
+    assert get_algorithm(algorithm).params.aggregate_include_pad is True
