@@ -17,7 +17,7 @@ from frontend.forms import TrainForm
 from frontend.views.common import collection_role_required
 from inference.models import ModelExport, ModelVersion, ModelVersionStatus
 from inference.selectors import active_model_version, collection_latest_jobs, model_version_list
-from inference.services.exports import EXPORTABLE_ALGORITHMS, NotExportable, export_start
+from inference.services.exports import NotExportable, export_start, version_exportable
 from inference.services.versions import NothingToTrainOn, VersionNotReady, training_start
 
 MODELS_BUNDLE = "frontend/dist/models.js"
@@ -103,10 +103,7 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
         "ready": ready,
         "typed": [version for version in ready if version.type_table],
         "exportable": [
-            version
-            for version in versions
-            if version.exports.all()
-            or (version.status == ModelVersionStatus.READY and version.algorithm in EXPORTABLE_ALGORITHMS)
+            version for version in versions if version.exports.all() or version_exportable(version)
         ],
         "active": active,
         "can_manage": selectors.user_has_role(

@@ -27,6 +27,11 @@ class NotExportable(Exception):
         )
 
 
+def version_exportable(version: ModelVersion) -> bool:
+    """Whether the version can be exported now (see `export_check` for why not)."""
+    return version.status == ModelVersionStatus.READY and version.algorithm in EXPORTABLE_ALGORITHMS
+
+
 def export_check(*, version: ModelVersion) -> None:
     """Make sure the version can be exported.
 

@@ -94,7 +94,7 @@ def compare(
     """Figures of one runtime's runner against the reference maps and verdicts of the same images."""
     score_diff = map_diff = 0.0
     flipped = 0
-    for index, anomaly_map in enumerate(inspector.maps(images[i] for i in range(len(images)))):  # type: ignore[attr-defined]
+    for index, anomaly_map in enumerate(inspector.maps(images)):  # type: ignore[attr-defined]
         expected_map = reference_maps[index]
         span = max(float(expected_map.max() - expected_map.min()), 1e-12)
         map_diff = max(map_diff, float(np.abs(anomaly_map - expected_map).max()) / span)
@@ -117,6 +117,8 @@ def measure_parity(
     threshold), so any difference is the export's: the graph's, the manifest's or the runner's.
     """
     module = runner()
+    # Read once: predict and every runtime see the same images, and lazy storage is not read four times.
+    images = [images[i] for i in range(len(images))]
     predicted = detector.predict(images)
     inspector = module.Inspector(directory, "onnxruntime")
     reference = [
