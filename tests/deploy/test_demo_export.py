@@ -22,6 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sent")]
 
 def test_the_demo_model_exported_runs_on_the_line_as_in_loupe(db, settings, tmp_path, loupe_inspect):
     settings.LOUPE_ML_DEVICE = "cpu"
+    # The job runs in this test's transaction, which the heartbeat thread's own connection cannot see: a
+    # heartbeat during the demo's training (longer than a third of the usual lease) would lose the job.
+    settings.LOUPE_JOB_LEASE_SECONDS = 3600
     user = get_user_model().objects.create(username="demo")
     [summary] = demo_seed(root=tmp_path / "data", user=user)
     collection = Collection.objects.get(project__name=DEMO_PROJECT, name=summary.name)
