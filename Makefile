@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 # The browser code (frontend/src and its folders, TypeScript) is built by Vite into static files, one
 # bundle per entry of vite.config.ts; rebuilt when a source changes or a bundle is missing. Unit tests
 # (*.test.ts) are not part of any bundle.
-FRONTEND_BUNDLES := $(patsubst %,frontend/static/frontend/dist/%.js,annotator review models gallery jobs)
+FRONTEND_BUNDLES := $(patsubst %,frontend/static/frontend/dist/%.js,annotator review models gallery jobs imports)
 FRONTEND_SOURCES := $(shell find frontend/src -type f ! -name '*.test.ts') frontend/package.json frontend/vite.config.ts frontend/tsconfig.json
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
@@ -33,10 +33,12 @@ demo: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve
 
-# The TypeScript unit tests (vitest), then everything in Python.
+# The TypeScript unit tests (vitest), then everything in Python. The fault tests (tests/faults) stop
+# and cut services, so each module runs in a process of its own, after the rest.
 test: install
 	npm test --prefix frontend
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/faults --durations=25
+	for module in tests/faults/test_*.py; do $(PY) -m pytest "$$module" || exit 1; done
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -10,6 +10,7 @@ All coordinates are in image pixels, origin top-left, x to the right, y down.
             of 0 and 1 in row-major order, starting with 0 (a mask that starts with 1 has counts[0] = 0)
 """
 
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,18 @@ class GeometryError(ValueError):
     """A region's geometry is malformed or lies outside its image."""
 
 
+# The most points a polygon or scribble holds: far more than any hand draws, few enough to rasterise.
+MAX_POINTS = 10_000
+
+
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise GeometryError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    except OverflowError:  # an int past a float's range (10**400)
+        number = None
+    if number is None or not np.isfinite(number):
+        raise GeometryError(f"{name} must be a finite number, got {reprlib.repr(value)}")
+    return number
 
 
 def _inside(x: float, y: float, width: int, height: int) -> None:
@@ -36,12 +45,12 @@ def _inside(x: float, y: float, width: int, height: int) -> None:
 
 def _points(geometry: Geometry, minimum: int, width: int, height: int) -> list[list[float]]:
     points = geometry.get("points")
-    if not isinstance(points, list) or len(points) < minimum:
-        raise GeometryError(f"'points' must be a list of at least {minimum} [x, y] pairs")
+    if not isinstance(points, list) or not minimum <= len(points) <= MAX_POINTS:
+        raise GeometryError(f"'points' must be a list of {minimum} to {MAX_POINTS} [x, y] pairs")
     checked = []
     for point in points:
         if not isinstance(point, list | tuple) or len(point) != 2:
-            raise GeometryError(f"each point must be an [x, y] pair, got {point!r}")
+            raise GeometryError(f"each point must be an [x, y] pair, got {reprlib.repr(point)}")
         x, y = _number(point[0], "x"), _number(point[1], "y")
         _inside(x, y, width, height)
         checked.append([x, y])
@@ -72,8 +81,9 @@ def validate_geometry(kind: str, geometry: Any, *, width: int, height: int) -> G
         return {"points": _points(geometry, 3, width, height)}
     if kind == "scribble":
         stroke = _number(geometry.get("width", 1), "width")
-        if stroke <= 0:
-            raise GeometryError("a scribble's width must be positive")
+        # Wider than the image's longer side covers it all: a larger width only costs rasterising.
+        if not 0 < stroke <= max(width, height):
+            raise GeometryError(f"a scribble's width must be above 0 and at most {max(width, height)} px")
         return {"points": _points(geometry, 2, width, height), "width": stroke}
     if kind == "mask":
         if geometry.get("width") != width or geometry.get("height") != height:

@@ -7,7 +7,6 @@ after the change, so nothing a person labeled is ever lost.
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -30,9 +29,9 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        # Names are unique across the instance, whatever their case ("Line 3" and "line 3" are one
-        # name): the one rule, which services.projects.project_create reports as ProjectNameTaken.
-        constraints = [models.UniqueConstraint(Lower("name"), name="project_unique_name_any_case")]
+        # Names are unique, whatever their case, only among the projects one user can see
+        # (services.projects: ProjectNameTaken): an instance-wide rule would tell anyone who tried a
+        # name that another team has a project of that name.
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -60,6 +59,9 @@ class Collection(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when archived: kept whole, read-only, out of the lists"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="collection_unique_name")]

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
@@ -31,8 +32,14 @@ def membership_list(*, user: User, project_id: int | None = None) -> QuerySet[Me
     return memberships if project_id is None else memberships.filter(project_id=project_id)
 
 
-def collection_list(*, user: User, project_id: int | None = None) -> QuerySet[Collection]:
+def collection_list(
+    *, user: User, project_id: int | None = None, archived: bool | None = None
+) -> QuerySet[Collection]:
+    """The user's collections; `archived` True or False keeps only the archived or the open ones
+    (lists and pickers show the open ones; a page or a route reached by id finds either)."""
     collections = Collection.objects.filter(project__in=project_list(user=user)).select_related("project")
+    if archived is not None:
+        collections = collections.filter(archived_at__isnull=not archived)
     return collections if project_id is None else collections.filter(project_id=project_id)
 
 
@@ -152,6 +159,17 @@ def image_neighbours(
 
 def revision_list(*, image: Image) -> QuerySet[AnnotationRevision]:
     return AnnotationRevision.objects.filter(annotation__image=image).select_related("author")
+
+
+def user_find(*, identifier: str) -> AbstractBaseUser | None:
+    """The account a manager names to add it to a project: by username, else by e-mail address
+    (None when no account, or several, have that address). Not scoped: any account can be added."""
+    users = get_user_model().objects.filter(is_active=True)
+    by_name = users.filter(username=identifier).first()
+    if by_name is not None or "@" not in identifier:
+        return by_name
+    by_email = list(users.filter(email__iexact=identifier)[:2])
+    return by_email[0] if len(by_email) == 1 else None
 
 
 def user_role(*, user: User, project_id: int) -> Role | None:

@@ -31,7 +31,13 @@ class DetailOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
-BAD_REQUEST = OpenApiResponse(DetailOutput, description="The message says what is wrong")
+# Every error is JSON: {"detail": ...} or each field's messages (a 400), so one open schema for all.
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+BAD_REQUEST = OpenApiResponse(ERROR_SCHEMA, description="The message says what is wrong")
 
 
 class FileNegotiation(BaseContentNegotiation):
@@ -170,3 +176,55 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def output(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.output_serializer(instance, context=self.get_serializer_context()).data, code)
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+_ERRORS = {
+    "400": "The request does not validate: the message names what is wrong",
+    "401": "No valid credentials were sent",
+    "403": "The caller's role in the project is too low for this (the message says which is needed)",
+    "404": "Nothing the caller can see has this id",
+    "409": "The change conflicts with the object's state (an archived collection, a newer version)",
+    "412": "If-Match names a version that is no longer the current one",
+    "413": "The upload is larger than the limit the message gives",
+    "429": "Too many failed attempts: Retry-After says when to try again",
+}
+
+
+def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    """The error statuses any operation like this one can answer, whatever its view says."""
+    parameters = operation.get("parameters", [])
+    body = operation.get("requestBody", {}).get("content", {})
+    codes = ["401", "403"]
+    if body or any(parameter["in"] == "query" for parameter in parameters) or "{" in path:
+        codes.append("400")
+    if "{" in path:
+        codes.append("404")
+    if method != "get":
+        codes.append("409")
+    if any(parameter["in"] == "header" and parameter["name"] == "If-Match" for parameter in parameters):
+        codes.append("412")
+    if "multipart/form-data" in body:
+        codes.append("413")
+    if path.endswith("/auth/token/"):  # a sign-in: guessing it locks the name out (config/lockout.py)
+        codes.append("429")
+    return codes
+
+
+def schema_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: each operation documents the errors the API's common
+    layers answer (authentication, roles, scoping by membership, validation, the archive's 409,
+    If-Match, the upload limit), where its view did not document them itself; an integer in a path
+    is an id (a route matches no other)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter.get("schema", {}).get("type") == "integer":
+                    parameter["schema"].update(minimum=1, maximum=MAX_BIGINT)
+            responses = operation.setdefault("responses", {})
+            for code in _errors_of(path, method, operation):
+                responses.setdefault(code, {"content": error, "description": _ERRORS[code]})
+    return result

@@ -5,7 +5,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 
@@ -57,3 +59,12 @@ def if_match(request: HttpRequest) -> list[str] | None:
     if not all(ENTITY_TAG.fullmatch(tag) for tag in tags):
         raise MalformedIfMatch(header)
     return tags
+
+
+def stored_file(name: str) -> File:
+    """A stored file, open for reading; a 404 that says so when storage has lost it (pages and the
+    API both answer it: DRF turns Http404 into its JSON 404)."""
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("this file is missing from storage: upload it again or ask an administrator") from None

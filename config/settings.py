@@ -5,9 +5,12 @@ filesystem transport, all under ``var/``. Production sets ``DATABASE_URL``, ``CE
 and ``S3_BUCKET`` (see ``platform/env.example``).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from config.storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -33,8 +36,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "annotations",
     "inference",
+    "line",
     "frontend",
 ]
 
@@ -45,8 +50,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "line.fence.StationFence",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: it turns a login that django-axes refused into the lockout answer (config/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -75,6 +84,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    # A kept connection the server dropped (a restart, a terminated backend) is replaced at the next
+    # request instead of failing it (tests/faults).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -83,6 +95,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brakes on password guessing (django-axes): after LOUPE_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused — even with the right password — until
+# LOUPE_LOGIN_COOLOFF_MINUTES have passed without another try; other users and addresses are not
+# affected. Password spraying (a few guesses at many usernames) locks the whole address instead, after
+# LOUPE_LOGIN_ADDRESS_FAILURE_LIMIT wrong passwords within the cool-off (config/lockout.py). Counted in
+# the database, so every web process sees the same count. Applies to the login page, the admin's and
+# POST /api/v1/auth/token/, all of which go through authenticate().
+AUTHENTICATION_BACKENDS = [
+    "config.lockout.LoginBrakes",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOUPE_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOUPE_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And a whole address, after this many wrong passwords at any usernames within the cool-off.
+LOUPE_LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOUPE_LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+# The client's address is REMOTE_ADDR unless a proxy in front says otherwise: a header the client
+# could set itself (X-Forwarded-For) would give it a fresh address, and fresh guesses, per request.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("LOUPE_CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
+AXES_IPWARE_PROXY_COUNT = env.int("LOUPE_CLIENT_IP_PROXY_COUNT", default=None)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -100,37 +135,23 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Storage: local disk unless an S3 bucket is named. Media is never served straight from disk:
 # the API streams it after checking membership.
-S3_BUCKET = env.str("S3_BUCKET", default="")
-if S3_BUCKET:
-    _media_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": env.str("S3_ENDPOINT_URL", default=None),
-            "region_name": env.str("S3_REGION", default=None),
-            "access_key": env.str("S3_ACCESS_KEY_ID", default=None),
-            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default=None),
-            "location": env.str("S3_PREFIX", default=""),
-            "default_acl": None,
-            "file_overwrite": False,
-            "querystring_auth": True,
-        },
-    }
-else:
-    _media_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))},
-    }
 STORAGES = {
-    "default": _media_storage,
+    "default": media_storage(env, default_root=VAR_DIR / "media"),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # Image ingest limits (see annotations/services/ingest.py).
 LOUPE_MAX_IMAGE_PIXELS = env.int("LOUPE_MAX_IMAGE_PIXELS", default=100_000_000)
 LOUPE_MAX_UPLOAD_BYTES = env.int("LOUPE_MAX_UPLOAD_BYTES", default=512 * 1024 * 1024)
+# A request whose body is bigger than this has every file spooled to disk, so an upload batch is never
+# held in memory; ingest then reads the files one at a time.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("LOUPE_UPLOAD_MEMORY_BYTES", default=2_621_440)
 LOUPE_THUMBNAIL_SIZE = env.int("LOUPE_THUMBNAIL_SIZE", default=256)
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DJANGO_MAX_UPLOAD_FILES", default=1000)
+# Imports from the browser (inference/services/dataset_imports.py, annotations/services/archives.py):
+# the most one import (a zip's uncompressed members and the files sent with it) may hold.
+LOUPE_IMPORT_MAX_BYTES = env.int("LOUPE_IMPORT_MAX_BYTES", default=2 * 1024**3)
+LOUPE_IMPORT_MAX_FILES = env.int("LOUPE_IMPORT_MAX_FILES", default=100_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -138,8 +159,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: DRF's browsable API rendered HTML forms whose dropdowns listed every team's
+    # projects, users and models (related fields are not scoped there). /api/docs/ documents the API;
+    # the file routes name their own renderers (config.api.FileNegotiation).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies nested past a few levels are a 400 before they are decoded (config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "annotations.api.pagination.IdCursorPagination",
+    # The services' refusals any route can meet (an archived collection: 409), answered in one place.
+    "EXCEPTION_HANDLER": "annotations.api.permissions.api_exception_handler",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -147,16 +180,25 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Image collections, labels, training jobs and reviews for visual defect inspection.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs are for signed-in users: they map every route of an instance.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The errors every operation can meet, documented once (config/api.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "JobKindEnum": "inference.models.JobKind",
         "JobStatusEnum": "inference.models.JobStatus",
         "ModelVersionStatusEnum": "inference.models.ModelVersionStatus",
         "FalsePositiveReasonEnum": "inference.models.FalsePositiveReason",
         "RevisionReasonEnum": "annotations.models.RevisionReason",
+        "InspectionDecisionEnum": ["defective", "normal"],
+        "DecisionEnum": "inference.models.Decision",
     },
 }
 
@@ -213,6 +255,22 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from Loupe's own files — no template has an
+# inline script or event handler (tests/security/test_csp.py reads them all); JSON data blocks are not
+# run. Styles allow inline attributes: the templates colour swatches and size the image stage with
+# style="--swatch: …" custom properties.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

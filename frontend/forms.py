@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 from django import forms
 
-from annotations.models import DefectType, Split, Verdict
+from annotations.models import DefectType, Role, Split, Verdict
 from inference.ml.catalogue import ALGORITHMS
 from inference.models import ReviewStrategy
 
@@ -10,7 +10,7 @@ from inference.models import ReviewStrategy
 class ProjectCreateForm(forms.Form):
     name = forms.CharField(max_length=200, strip=True)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    # Whether the name is free is the database's one rule; project_create says so (ProjectNameTaken).
+    # Whether the name is free among the user's projects is project_create's rule (ProjectNameTaken).
 
 
 class ImageFilterForm(forms.Form):
@@ -99,3 +99,71 @@ class LearningSettingsForm(forms.Form):
         label="Retrain after", min_value=0, max_value=100_000, help_text="decisions (0: only on demand)"
     )
     algorithm = forms.ChoiceField(choices=[(name, name) for name in ALGORITHMS])
+
+
+class StationCreateForm(forms.Form):
+    """A new station of one of the project's collections."""
+
+    collection = forms.ModelChoiceField(queryset=None, empty_label=None)
+    name = forms.CharField(
+        max_length=100, strip=True, widget=forms.TextInput(attrs={"placeholder": "line 1, camera A"})
+    )
+
+    def __init__(self, *args, collections, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["collection"].queryset = collections
+
+
+# --- a project's set-up: collections, members, defect types, what a collection does by itself ---
+
+
+class CollectionForm(forms.Form):
+    """A new collection, or a collection's new name and description."""
+
+    name = forms.CharField(
+        max_length=200, strip=True, widget=forms.TextInput(attrs={"placeholder": "M8 screws"})
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Whether the name is free in the project is the database's one rule (CollectionNameTaken).
+
+
+class MemberAddForm(forms.Form):
+    user = forms.CharField(
+        label="Username or e-mail",
+        max_length=254,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": "username or name@example.com", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class DefectTypeForm(forms.Form):
+    """A defect type's name, colour and hotkey; the hotkey's rules (one key, free in the collection,
+    none of the annotator's own) are the service's (HotkeyRefused)."""
+
+    name = forms.CharField(max_length=100, strip=True)
+    color = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        initial="#e6194b",
+        error_messages={"invalid": "a colour is #rrggbb, e.g. #e6194b"},
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    hotkey = forms.CharField(
+        required=False,
+        max_length=1,
+        strip=False,
+        widget=forms.TextInput(attrs={"size": 2, "maxlength": 1, "placeholder": "1", "autocomplete": "off"}),
+    )
+
+
+class CollectionAutomationForm(forms.Form):
+    """What a collection does by itself when new images or versions arrive."""
+
+    score_new_uploads = forms.BooleanField(
+        required=False, label="Score new uploads with the production version"
+    )
+    promote_better_child = forms.BooleanField(required=False, label="Promote a better child automatically")

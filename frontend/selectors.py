@@ -104,7 +104,8 @@ def project_rows(*, user: User) -> list[dict[str, Any]]:
     """The user's projects by name, each with the user's role, its collections and their image counts."""
     roles = dict(membership_list(user=user).filter(user_id=user.pk).values_list("project_id", "role"))
     collections: dict[int, list[Collection]] = defaultdict(list)
-    for collection in collection_list(user=user).annotate(image_count=Count("images")).order_by("name"):
+    open_collections = collection_list(user=user, archived=False)
+    for collection in open_collections.annotate(image_count=Count("images")).order_by("name"):
         collections[collection.project_id].append(collection)
     return [
         {
@@ -117,11 +118,14 @@ def project_rows(*, user: User) -> list[dict[str, Any]]:
     ]
 
 
-def project_collections(*, user: User, project_id: int) -> QuerySet[Collection]:
-    """A project's collections by name, with their image counts per split and label, and defect types."""
+def project_collections(
+    *, user: User, project_id: int, archived: bool | None = False
+) -> QuerySet[Collection]:
+    """A project's collections by name (the open ones unless `archived` says otherwise, as
+    `collection_list`), with their image counts per split and label, and defect types."""
     labeled = [Verdict.NORMAL, Verdict.DEFECTIVE, Verdict.UNSURE]
     return (
-        collection_list(user=user, project_id=project_id)
+        collection_list(user=user, project_id=project_id, archived=archived)
         .annotate(
             image_count=Count("images"),
             train_count=Count("images", filter=Q(images__split=Split.TRAIN)),

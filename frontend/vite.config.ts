@@ -16,6 +16,7 @@ export default defineConfig({
         models: "src/models.ts",
         gallery: "src/gallery.ts",
         jobs: "src/jobs.ts",
+        imports: "src/imports.ts",
       },
       output: {
         entryFileNames: "[name].js",

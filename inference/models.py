@@ -123,6 +123,8 @@ class JobKind(models.TextChoices):
     EVALUATE = "evaluate"
     RANK = "rank"
     EXPORT = "export"
+    IMPORT = "import"
+    LABEL_EXPORT = "label_export"
 
 
 class JobStatus(models.TextChoices):
@@ -137,7 +139,7 @@ FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class Job(models.Model):
-    kind = models.CharField(max_length=10, choices=JobKind.choices)
+    kind = models.CharField(max_length=16, choices=JobKind.choices)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="jobs")
     model_version = models.ForeignKey(
@@ -304,7 +306,46 @@ class LearningSettings(models.Model):
         default=0, help_text="Train a new version after this many new decisions (0: only on demand)"
     )
     algorithm = models.CharField(max_length=32, default="patchcore_ss")
+    score_new_uploads = models.BooleanField(
+        default=False, help_text="Score newly added images with the promoted version"
+    )
+    promote_better_child = models.BooleanField(
+        default=False,
+        help_text="Promote a new version automatically when it beats the promoted one on the same test split",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"learning settings of {self.collection}"
+
+
+class Resolution(models.TextChoices):
+    KEPT_LABEL = "kept_label", "The human label stands"
+    TOOK_REVIEW = "took_review", "The review's decision became the label"
+
+
+class Disagreement(models.Model):
+    """A review decision that contradicts an image's existing human label. The label is left as it
+    was until someone resolves the disagreement, one way or the other."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="disagreement")
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="disagreements")
+    label_verdict = models.CharField(max_length=10, help_text="The human label the review contradicts")
+    label_version = models.PositiveIntegerField(help_text="The annotation version it contradicts")
+    review_verdict = models.CharField(max_length=10, help_text="The verdict the review's decision means")
+    review_regions = models.JSONField(
+        null=True, blank=True, help_text="The regions the review would have written (null: keep the label's)"
+    )
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["image", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id} against label v{self.label_version} of image {self.image_id}"

@@ -8,6 +8,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from annotations.models import Image
 from annotations.selectors import Cursor, User, image_list, keyset_order, project_list
 from inference.models import (
+    Disagreement,
     Job,
     ModelExport,
     ModelVersion,
@@ -154,12 +155,27 @@ def collection_latest_jobs(*, collection_id: int, limit: int = 5) -> QuerySet[Jo
     return Job.objects.filter(collection_id=collection_id).select_related("model_version")[:limit]
 
 
+def production_version(*, collection_id: int) -> ModelVersion | None:
+    """The collection's production model: its most recently promoted ready version. A version is in
+    production only when someone (or the collection's "promote a better child" setting) promoted it."""
+    return (
+        ModelVersion.objects.filter(
+            collection_id=collection_id, status=ModelVersionStatus.READY, promoted_at__isnull=False
+        )
+        .order_by("-promoted_at")
+        .first()
+    )
+
+
 def active_model_version(*, collection_id: int) -> ModelVersion | None:
-    """The version a collection's predictions are shown from: the most recently promoted ready one,
-    else the newest ready one (the caller has checked membership)."""
-    ready = ModelVersion.objects.filter(collection_id=collection_id, status=ModelVersionStatus.READY)
-    promoted = ready.filter(promoted_at__isnull=False).order_by("-promoted_at").first()
-    return promoted or ready.order_by("-id").first()
+    """The version a collection's predictions are shown from: the production one, else (before any
+    promotion, and marked so on the pages) the newest ready one (the caller has checked membership)."""
+    return (
+        production_version(collection_id=collection_id)
+        or ModelVersion.objects.filter(collection_id=collection_id, status=ModelVersionStatus.READY)
+        .order_by("-id")
+        .first()
+    )
 
 
 def model_version_test_scores(*, version: ModelVersion) -> list[dict[str, Any]]:
@@ -203,3 +219,19 @@ def review_list(
     if image_id is not None:
         reviews = reviews.filter(prediction__image_id=image_id)
     return reviews
+
+
+def disagreement_list(
+    *, user: User, collection_id: int | None = None, image_id: int | None = None, open_only: bool = False
+) -> QuerySet[Disagreement]:
+    """Reviews that contradicted a human label, newest first, with who reviewed and who resolved."""
+    rows = Disagreement.objects.filter(image__collection__project__in=project_list(user=user)).select_related(
+        "review__reviewer", "resolved_by", "image__collection"
+    )
+    if collection_id is not None:
+        rows = rows.filter(image__collection_id=collection_id)
+    if image_id is not None:
+        rows = rows.filter(image_id=image_id)
+    if open_only:
+        rows = rows.filter(resolved_at__isnull=True)
+    return rows

@@ -10,15 +10,17 @@ beat, so (2) is what reaps there.
 
 import logging
 import threading
+from typing import Any
 
-from celery import Task, shared_task
+from celery import Task, bootsteps, current_app, shared_task
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from inference.services.job_kinds import JOB_KINDS
-from inference.services.jobs import JobKindSpec, job_run, jobs_reap_stale
+from inference.services.jobs import JobKindSpec, job_run, jobs_reap_stale, jobs_resend_queued
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ def _reap_forever() -> None:
                 jobs_reap_stale()
             except Exception:
                 logger.exception("reaping stale jobs failed; trying again later")
+                connection.close()  # a connection the server dropped never works again: reconnect
             if _reaper_stop.wait(settings.LOUPE_REAPER_INTERVAL_SECONDS):
                 return
     finally:
@@ -66,3 +69,24 @@ def start_reaper(**kwargs: object) -> None:
 @worker_shutdown.connect
 def stop_reaper(**kwargs: object) -> None:
     _reaper_stop.set()
+
+
+class ResendQueuedJobsOnReconnect(bootsteps.StartStopStep):
+    """After a broker outage, the worker that reconnects sends every queued job again: a broker
+    without persistence comes back empty, and a job whose message it lost would wait for the reaper's
+    long re-send window. A second message of a job finds nothing to claim."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, parent: Any) -> None:
+        if parent.restart_count < 1:  # the first connection, not a reconnection
+            return
+        try:
+            resent = jobs_resend_queued(sent_before=timezone.now())
+        except Exception:
+            logger.exception("re-sending the queued jobs after reconnecting failed; the reaper will")
+            return
+        logger.warning("reconnected to the broker; sent the queued jobs again: %s", resent)
+
+
+current_app.steps["consumer"].add(ResendQueuedJobsOnReconnect)

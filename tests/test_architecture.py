@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("annotations", "config", "frontend", "inference")
+PACKAGES = ("annotations", "config", "frontend", "inference", "line")
 MAX_LINES = 500
 
 
@@ -43,6 +43,16 @@ def test_annotations_imports_nothing_from_inference():
         for path in _sources("annotations")
         for name in _imports(path)
         if name.split(".")[0] == "inference"
+    ]
+    assert offenders == []
+
+
+def test_the_line_sits_on_top_labels_and_models_know_nothing_of_it():
+    offenders = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path in _sources("annotations", "inference")
+        for name in _imports(path)
+        if name.split(".")[0] == "line"
     ]
     assert offenders == []
 

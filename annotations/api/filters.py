@@ -5,7 +5,7 @@ import django_filters
 
 from annotations import selectors
 from annotations.models import Split, Verdict
-from config.api import IdFilter, SelectorFilterSet
+from config.api import BooleanFilter, IdFilter, SelectorFilterSet
 
 
 class ProjectFilterSet(SelectorFilterSet):
@@ -22,6 +22,10 @@ class MembershipFilterSet(_OfProjectFilterSet):
 
 class CollectionFilterSet(_OfProjectFilterSet):
     selector = staticmethod(selectors.collection_list)
+    archived = BooleanFilter(
+        field_name="archived",
+        help_text="true: only archived collections; false: only open ones; left out: both",
+    )
 
 
 class DefectTypeFilterSet(SelectorFilterSet):

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -46,6 +45,17 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> QuerySet:
         return self.selector(user=self.context["request"].user)
+
+    def to_internal_value(self, data: Any) -> Model:
+        # An id is a whole number of 64 bits: not true (1 to Python), 1.5 (1 to the database), '٣'
+        # or 20 digits, which the database would round, coerce or overflow on.
+        if isinstance(data, str) and data.isascii() and data.isdigit():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_BIGINT:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
 def annotation_etag(image_id: int, version: int) -> str:
@@ -87,14 +97,10 @@ class MembershipOutput(serializers.ModelSerializer):
 
 class MembershipCreateInput(serializers.Serializer):
     project = ScopedPrimaryKeyRelatedField(selectors.project_list, Project)
-    username = serializers.CharField(max_length=150)
+    # Looked up by the service, once the caller is known to be a manager (whether an account exists
+    # is for managers to learn).
+    username = serializers.CharField(max_length=254, help_text="the account's username or e-mail address")
     role = serializers.ChoiceField(choices=Role.choices)
-
-    def validate_username(self, value: str) -> Any:
-        user = get_user_model().objects.filter(username=value).first()
-        if user is None:
-            raise serializers.ValidationError(f"there is no user named {value!r}")
-        return user
 
 
 class MembershipUpdateInput(serializers.Serializer):
@@ -107,7 +113,7 @@ class MembershipUpdateInput(serializers.Serializer):
 class CollectionOutput(serializers.ModelSerializer):
     class Meta:
         model = Collection
-        fields = ["id", "project", "name", "description", "created_at"]
+        fields = ["id", "project", "name", "description", "created_at", "archived_at"]
 
 
 class CollectionInput(serializers.Serializer):
@@ -281,10 +287,22 @@ class RegionSerializer(serializers.Serializer):
     geometry = serializers.JSONField()
     precision = serializers.ChoiceField(choices=Precision.choices, default=Precision.EXACT)
     defect_type = serializers.IntegerField(
-        source="defect_type_id", allow_null=True, required=False, default=None
+        source="defect_type_id",
+        min_value=1,
+        max_value=MAX_BIGINT,
+        allow_null=True,
+        required=False,
+        default=None,
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A region is always written whole, also inside a PATCH (where DRF skips required fields and
+        # defaults of nested serializers).
+        missing = [name for name in ("kind", "geometry") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: ["This field is required."] for name in missing})
+        attrs.setdefault("precision", Precision.EXACT)
+        attrs.setdefault("defect_type_id", None)
         image: Image = self.context["image"]
         try:
             attrs["geometry"] = validate_geometry(
@@ -328,6 +346,7 @@ class AnnotationWriteInput(serializers.Serializer):
     regions = RegionSerializer(many=True, help_text="Replaces all the image's regions")
     version = serializers.IntegerField(
         min_value=0,
+        max_value=MAX_BIGINT,
         required=False,
         help_text="The version the change is based on; or send it as If-Match",
     )

@@ -19,11 +19,12 @@ from annotations.api import filters
 from annotations.api import serializers as s
 from annotations.api.pagination import RevisionCursorPagination
 from annotations.api.permissions import role_require
-from annotations.models import Annotation, Image, RevisionReason, Role
+from annotations.models import Annotation, Collection, Image, RevisionReason, Role
 from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
 from annotations.services.bulk import images_bulk_update
 from annotations.services.ingest import (
     EXTENSIONS,
+    atomic_with_files,
     image_delete,
     image_update,
     images_store,
@@ -33,9 +34,12 @@ from annotations.services.projects import (
     AlreadyMember,
     DefectTypeInUse,
     LastManager,
+    NoSuchAccount,
     ProjectNameTaken,
+    collection_archive,
     collection_create,
     collection_delete,
+    collection_restore,
     collection_update,
     defect_type_create,
     defect_type_delete,
@@ -46,8 +50,8 @@ from annotations.services.projects import (
     project_create,
     project_update,
 )
-from config.api import BAD_REQUEST, DetailOutput, FileNegotiation, ScopedViewSet
-from config.http import MalformedIfMatch, if_match
+from config.api import BAD_REQUEST, ERROR_SCHEMA, DetailOutput, FileNegotiation, ScopedViewSet
+from config.http import MalformedIfMatch, if_match, stored_file
 
 CONTENT_TYPES = {
     "PNG": "image/png",
@@ -87,7 +91,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         project = self.get_object()
         data = self.input(s.ProjectInput, instance=project)
         try:
-            return self.output(project_update(project=project, **data))
+            return self.output(project_update(project=project, changed_by=request.user, **data))
         except ProjectNameTaken as error:
             raise ValidationError({"name": [str(error)]}) from None
 
@@ -117,12 +121,15 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     def create(self, request: Request) -> Response:
         data = self.input(s.MembershipCreateInput)
+        # The role first: only a manager learns from the answer whether an account exists.
         role_require(
             user=request.user, project_id=data["project"].pk, minimum=Role.MANAGER, doing="adding members"
         )
         try:
-            membership = membership_create(project=data["project"], user=data["username"], role=data["role"])
-        except AlreadyMember as error:
+            membership = membership_create(
+                project=data["project"], identifier=data["username"], role=Role(data["role"])
+            )
+        except (NoSuchAccount, AlreadyMember) as error:
             raise ValidationError({"username": [str(error)]}) from None
         return self.output(membership, status.HTTP_201_CREATED)
 
@@ -153,7 +160,12 @@ class CollectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     output_serializer = s.CollectionOutput
     filterset_class = filters.CollectionFilterSet
-    action_roles = {"partial_update": Role.MANAGER, "destroy": Role.MANAGER}
+    action_roles = {
+        "partial_update": Role.MANAGER,
+        "destroy": Role.MANAGER,
+        "archive": Role.MANAGER,
+        "restore": Role.MANAGER,
+    }
 
     def get_queryset(self) -> QuerySet:
         return selectors.collection_list(user=self.request.user)
@@ -179,6 +191,18 @@ class CollectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def destroy(self, request: Request, pk: str) -> Response:
         collection_delete(collection=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.CollectionOutput})
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str) -> Response:
+        """Make the collection read-only and take it out of the lists (`?archived=true` lists it)."""
+        return self.output(collection_archive(collection=self.get_object()))
+
+    @extend_schema(request=None, responses={200: s.CollectionOutput})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str) -> Response:
+        """Open an archived collection again, as it was."""
+        return self.output(collection_restore(collection=self.get_object()))
 
 
 @extend_schema_view(
@@ -248,7 +272,8 @@ IF_MATCH = OpenApiParameter(
         responses={
             201: OpenApiResponse(s.UploadOutput, description="At least one file was new"),
             200: OpenApiResponse(s.UploadOutput, description="Every file was already in the collection"),
-            400: OpenApiResponse(s.UploadRejectedOutput, description="Nothing was stored"),
+            # Either each refused file with its reason (UploadRejectedOutput) or the fields' messages.
+            400: OpenApiResponse(ERROR_SCHEMA, description="Nothing was stored; the message says why"),
         },
     ),
     partial_update=extend_schema(request=s.ImageUpdateInput, responses={200: s.ImageOutput}),
@@ -280,23 +305,25 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             minimum=Role.ANNOTATOR,
             doing="uploading images",
         )
-        accepted, rejected = uploads_inspect(
-            uploads=[(upload.name, upload.read()) for upload in data["files"]]
-        )
+        # Each file is read where the upload parser left it (on disk when big), one at a time.
+        accepted, rejected = uploads_inspect(uploads=[(upload.name, upload) for upload in data["files"]])
         if rejected:
             detail = f"{len(rejected)} of {len(data['files'])} files were rejected, so none was stored"
             errors = [{"name": name, "error": reason} for name, reason in rejected]
             return Response({"detail": detail, "files": errors}, status.HTTP_400_BAD_REQUEST)
+        # All or nothing, in the database and in storage, whatever fails after the first file.
+        with atomic_with_files():
+            stored_images = images_store(collection=collection, accepted=accepted, uploaded_by=request.user)
+            self.images_added(collection, [stored.image.pk for stored in stored_images if stored.created])
         results = [
             {"name": name, "created": stored.created, "image": stored.image}
-            for (name, _), stored in zip(
-                accepted,
-                images_store(collection=collection, accepted=accepted, uploaded_by=request.user),
-                strict=True,
-            )
+            for (name, _), stored in zip(accepted, stored_images, strict=True)
         ]
         code = status.HTTP_201_CREATED if any(r["created"] for r in results) else status.HTTP_200_OK
         return Response(s.UploadOutput({"files": results}, context=self.get_serializer_context()).data, code)
+
+    def images_added(self, collection: Collection, image_ids: list[int]) -> None:
+        """What follows an upload that added these images (nothing here: annotations knows no models)."""
 
     def partial_update(self, request: Request, pk: str) -> Response:
         image = self.get_object()
@@ -304,7 +331,14 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             image_update(image=image, split=self.input(s.ImageUpdateInput, partial=False)["split"])
         )
 
-    @extend_schema(request=s.ImageBulkInput, responses={200: s.ImageBulkOutput, 400: BAD_REQUEST})
+    @extend_schema(
+        request=s.ImageBulkInput,
+        responses={
+            200: s.ImageBulkOutput,
+            400: BAD_REQUEST,
+            404: OpenApiResponse(DetailOutput, description="An image named is not one the caller can see"),
+        },
+    )
     @action(detail=False, methods=["post"], output_serializer=s.ImageBulkOutput)
     def bulk(self, request: Request) -> Response:
         """Set the verdict and/or the split of many images of one project (annotators and above).
@@ -332,13 +366,18 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         image_delete(image=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            **{(200, content_type): OpenApiTypes.BINARY for content_type in CONTENT_TYPES.values()},
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        }
+    )
     @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def file(self, request: Request, pk: str) -> FileResponse:
         """The stored original, as uploaded (or upright, when its EXIF orientation was applied)."""
         image = self.get_object()
         response = FileResponse(
-            image.file.open("rb"),
+            stored_file(image.file.name),
             content_type=CONTENT_TYPES.get(image.format, "application/octet-stream"),
             as_attachment=True,
             filename=_download_name(image),
@@ -351,7 +390,7 @@ class ImageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
     def thumbnail(self, request: Request, pk: str) -> FileResponse:
         """A small 8-bit JPEG preview."""
-        response = FileResponse(self.get_object().thumbnail.open("rb"), content_type="image/jpeg")
+        response = FileResponse(stored_file(self.get_object().thumbnail.name), content_type="image/jpeg")
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, max-age=3600"
         return response

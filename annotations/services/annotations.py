@@ -8,7 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.models import Annotation, AnnotationRevision, Region, RevisionReason
+from annotations.models import Annotation, AnnotationRevision, Collection, Region, RevisionReason
+from annotations.services.projects import collection_writable_require
 
 
 class StaleAnnotation(Exception):
@@ -62,7 +63,9 @@ def annotation_update(
 
     Raises:
         StaleAnnotation: the annotation moved on; nothing was changed.
+        CollectionArchived: the image's collection is read-only; nothing was changed.
     """
+    collection_writable_require(collections=Collection.objects.filter(images__annotation__pk=annotation_id))
     changes: dict[str, Any] = {
         "version": F("version") + 1,
         "updated_by": author,

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from annotations.models import Annotation, Image, RevisionReason
+from annotations.models import Annotation, Collection, Image, RevisionReason
 from annotations.services.annotations import annotation_update
+from annotations.services.projects import collection_writable_require
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ def images_bulk_update(
     ("bulk change") on top of whatever the image held, regions kept: an edit made meanwhile stays in the
     history. Images already as asked are left alone and counted as unchanged.
     """
+    collection_writable_require(collections=Collection.objects.filter(images__pk__in=image_ids))
     changed: set[int] = set()
     if verdict is not None:
         # Locked until commit (PostgreSQL; SQLite runs one writer at a time anyway), so no edit lands

@@ -8,10 +8,11 @@ prints one JSON object per image: ``image`` (the path given), ``score``, ``norma
 ``decision`` (``"defective"`` or ``"normal"``) and ``regions`` (bounding box, area and peak of each
 flagged region, image px).
 
-The folder is what ``manage.py export`` writes: ``model.onnx`` (canvases to canvas maps), ``manifest.json``
-(how an image becomes canvases and canvas maps an image's verdict) and ``openvino/``. This file follows
-the manifest's rule step by step; it is standalone on purpose, so the folder and this file are all a
-line computer needs, and Loupe runs this very file in every export's parity check.
+The folder is what ``manage.py export`` writes: ``model.onnx`` (an image's canvases to its anomaly map,
+score, normalised score and decision), ``manifest.json`` (how an image becomes canvases, and how the
+map's flagged regions are found) and ``openvino/``. This file follows the manifest's rule step by step;
+it is standalone on purpose, so the folder and this file are all a line computer needs, and Loupe runs
+this very file in every export's parity check.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-SUPPORTED_FORMAT = ("loupe-export", 1)
-Forward = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``(canvases (N, 3, S, S), valid (N, 4)) -> maps (N, S, S)``, all float32."""
+SUPPORTED_FORMAT = ("loupe-export", 2)
+INPUTS = ("canvases", "places", "scaled_shape", "image_shape")
+OUTPUTS = ("anomaly_map", "score", "normalized_score", "decision")
+Forward = Callable[[dict[str, np.ndarray]], Sequence[np.ndarray]]
+"""The graph: its inputs by name to its outputs in the order of :data:`OUTPUTS`."""
 
 
 # --- image to canvases -------------------------------------------------------------------------------
@@ -108,21 +111,6 @@ def resize_antialiased(chw: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.matmul(antialias_weights(chw.shape[1], shape[0])[None], across).astype(np.float32)
 
 
-def resize_bilinear(plane: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``(h, w)`` to ``shape`` by bilinear interpolation, half-pixel centres, no antialiasing."""
-
-    def axis(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        position = np.maximum((np.arange(target) + 0.5) * (source / target) - 0.5, 0.0)
-        low = np.floor(position).astype(np.int64)
-        high = np.minimum(low + 1, source - 1)
-        return low, high, (position - low).astype(np.float32)
-
-    r0, r1, fr = axis(plane.shape[0], shape[0])
-    c0, c1, fc = axis(plane.shape[1], shape[1])
-    rows = plane[r0] * (1 - fr)[:, None] + plane[r1] * fr[:, None]
-    return (rows[:, c0] * (1 - fc)[None] + rows[:, c1] * fc[None]).astype(np.float32)
-
-
 def mirror_index(length: int, size: int) -> np.ndarray:
     index = np.arange(length)
     if size == 1:
@@ -138,12 +126,12 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [round(i * (length - tile) / (count - 1)) for i in range(count)]
 
 
-def canvases_of(rgb: np.ndarray, manifest: dict[str, Any]) -> tuple[list[np.ndarray], list[tuple], tuple]:
-    """The canvases of one image, their ``(valid, offset)`` and the scaled shape (the manifest's rule).
+def canvases_of(rgb: np.ndarray, manifest: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The canvases of one image, their places and the scaled shape (the manifest's rule).
 
     Returns:
-        ``(3, S, S)`` canvases, ``((top, left, bottom, right), (row, col))`` per canvas, and the
-        ``(height, width)`` of the scaled image they tile.
+        ``(T, 3, S, S)`` canvases, ``(T, 6)`` places (``top, left, bottom, right`` of the valid part,
+        ``row, col`` of its offset), and the ``(height, width)`` of the scaled image they tile.
     """
     canvas, settings = manifest["canvas"], manifest["input"]
     chw = np.ascontiguousarray(rgb.transpose(2, 0, 1))
@@ -152,7 +140,8 @@ def canvases_of(rgb: np.ndarray, manifest: dict[str, Any]) -> tuple[list[np.ndar
     height, width = chw.shape[1:]
     size = canvas["size"]
     if canvas["mode"] == "resize":
-        return [resize_antialiased(chw, (size, size))], [((0, 0, size, size), (0, 0))], (size, size)
+        whole = np.array([[0, 0, size, size, 0, 0]], np.float32)
+        return resize_antialiased(chw, (size, size))[None], whole, (size, size)
     scale = size / max(height, width) if canvas["mode"] == "letterbox" else canvas["tile_scale"]
     scaled_shape = (max(1, round(height * scale)), max(1, round(width * scale)))
     scaled = resize_antialiased(chw, scaled_shape)
@@ -164,51 +153,13 @@ def canvases_of(rgb: np.ndarray, manifest: dict[str, Any]) -> tuple[list[np.ndar
     for top in tile_starts(scaled_shape[0], size, canvas["tile_overlap"]):
         for left in tile_starts(scaled_shape[1], size, canvas["tile_overlap"]):
             out.append(np.ascontiguousarray(scaled[:, top : top + size, left : left + size]))
-            valid = (0, 0, min(size, scaled_shape[0] - top), min(size, scaled_shape[1] - left))
-            places.append((valid, (top, left)))
-    return out, places, scaled_shape
+            places.append(
+                (0, 0, min(size, scaled_shape[0] - top), min(size, scaled_shape[1] - left), top, left)
+            )
+    return np.stack(out), np.array(places, np.float32), scaled_shape
 
 
-# --- canvas maps to the verdict ----------------------------------------------------------------------
-
-
-def stitch(maps: Sequence[np.ndarray], places: Sequence[tuple], scaled: tuple, original: tuple) -> np.ndarray:
-    """One image's map at its size from its canvas maps (overlaps averaged)."""
-    total = np.zeros(scaled, np.float32)
-    count = np.zeros(scaled, np.float32)
-    for canvas_map, ((top, left, bottom, right), (row, col)) in zip(maps, places, strict=True):
-        total[row : row + bottom - top, col : col + right - left] += canvas_map[top:bottom, left:right]
-        count[row : row + bottom - top, col : col + right - left] += 1.0
-    merged = total / np.maximum(count, 1.0)
-    return merged if tuple(scaled) == tuple(original) else resize_bilinear(merged, tuple(original))
-
-
-def image_score(anomaly_map: np.ndarray, rule: dict[str, Any]) -> float:
-    """The manifest's image score of a full-size map."""
-    peak = float(anomaly_map.max())
-    if rule["rule"] == "map_max":
-        return peak
-    if rule["rule"] == "map_top":
-        flat = anomaly_map.ravel()
-        count = max(1, int(flat.size * rule["top_fraction"]))
-        return float(np.partition(flat, flat.size - count)[flat.size - count :].mean())
-    if rule["rule"] == "peak_or_mean":
-        level = (
-            rule["peak_mean"]
-            + rule["peak_std"] * (float(anomaly_map.mean()) - rule["level_mean"]) / rule["level_std"]
-        )
-        return max(peak, level)
-    raise ValueError(f"unknown image score rule {rule['rule']!r}")
-
-
-def normalize(score: float, normalizer: dict[str, float]) -> float:
-    """The manifest's normalised score: the threshold at 0.5, clipped to [0, 1]."""
-    low, threshold, high = normalizer["low"], normalizer["threshold"], normalizer["high"]
-    if score < threshold:
-        value = 0.5 * (score - low) / (threshold - low)
-    else:
-        value = 0.5 + 0.5 * (score - threshold) / (high - threshold)
-    return float(np.float32(min(1.0, max(0.0, value))))
+# --- the map's regions -----------------------------------------------------------------------------
 
 
 def regions(anomaly_map: np.ndarray, threshold: float, min_area: int) -> list[dict[str, float | int]]:
@@ -261,7 +212,10 @@ def regions(anomaly_map: np.ndarray, threshold: float, min_area: int) -> list[di
 def read_manifest(directory: Path) -> dict[str, Any]:
     manifest = json.loads((directory / "manifest.json").read_text())
     if (manifest.get("format"), manifest.get("format_version")) != SUPPORTED_FORMAT:
-        raise ValueError(f"{directory} is not a Loupe export this runner reads ({SUPPORTED_FORMAT})")
+        raise ValueError(
+            f"{directory} is not a Loupe export this runner reads ({SUPPORTED_FORMAT}): export the version "
+            "again, or use the runner of the Loupe that exported it"
+        )
     return manifest
 
 
@@ -272,8 +226,7 @@ def onnxruntime_forward(directory: Path, manifest: dict[str, Any], check: bool =
     if check and hashlib.sha256(path.read_bytes()).hexdigest() != manifest["model"]["sha256"]:
         raise ValueError(f"{path} does not match the manifest's sha256: the export is damaged or altered")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names = {node.name for node in session.get_inputs()}
-    return lambda canvases, valid: session.run(["maps"], feed(names, canvases, valid))[0]
+    return lambda inputs: session.run(list(OUTPUTS), inputs)
 
 
 def openvino_forward(directory: Path, manifest: dict[str, Any], precision: str = "fp32") -> Forward:
@@ -286,13 +239,12 @@ def openvino_forward(directory: Path, manifest: dict[str, Any], precision: str =
         {"INFERENCE_PRECISION_HINT": manifest["model"]["openvino_inference_precision"]},
     )
     request = compiled.create_infer_request()
-    names = {node.get_any_name() for node in compiled.inputs}
-    return lambda canvases, valid: request.infer(feed(names, canvases, valid))[compiled.output(0)].copy()
 
+    def forward(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        results = request.infer(inputs)
+        return [results[compiled.output(name)].copy() for name in OUTPUTS]
 
-def feed(names: set[str], canvases: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
-    """The inputs the graph takes (a model that scores every cell, like PaDiM's, takes no ``valid``)."""
-    return {name: value for name, value in (("canvases", canvases), ("valid", valid)) if name in names}
+    return forward
 
 
 class Inspector:
@@ -301,7 +253,7 @@ class Inspector:
     Args:
         directory: the export folder.
         runtime: ``onnxruntime``, ``openvino`` (FP32) or ``openvino_fp16``, or a ready ``forward``.
-        batch_size: canvases per forward pass.
+        batch_size: canvases per forward pass at most; consecutive images of one shape share a pass.
     """
 
     def __init__(self, directory: str | Path, runtime: str | Forward = "onnxruntime", batch_size: int = 16):
@@ -319,48 +271,49 @@ class Inspector:
             raise ValueError(f"unknown runtime {runtime!r}: use onnxruntime, openvino or openvino_fp16")
         self.batch_size = batch_size
 
-    def maps(self, images: Iterable[Image.Image | np.ndarray]) -> Iterable[np.ndarray]:
-        """Each image's full-size anomaly map, canvases batched across images."""
-        pending: list[tuple[np.ndarray, tuple]] = []  # canvases not yet run, with their image's facts
-        done: list[np.ndarray] = []
-        layouts: list[tuple[list[tuple], tuple, tuple]] = []
-        finished = 0
+    def inspect(
+        self, images: Iterable[Image.Image | np.ndarray]
+    ) -> Iterable[tuple[np.ndarray, dict[str, Any]]]:
+        """Each image's full-size anomaly map and its verdict (``score``, ``normalized_score``,
+        ``decision``, ``regions``), in order."""
+        pending: list[np.ndarray] = []  # the canvases of consecutive images of one shape
+        layout: tuple[np.ndarray, tuple, tuple] | None = None  # their places, scaled and image shape
 
-        def run() -> None:
-            canvases = np.stack([c for c, _ in pending]).astype(np.float32)
-            valid = np.array([p[0] for _, p in pending], np.float32)
-            done.extend(self.forward(canvases, valid))
+        def run() -> Iterable[tuple[np.ndarray, dict[str, Any]]]:
+            assert layout is not None
+            places, scaled, shape = layout
+            inputs = {
+                "canvases": np.stack(pending).astype(np.float32, copy=False),
+                "places": places,
+                "scaled_shape": np.array(scaled, np.int64),
+                "image_shape": np.array(shape, np.int64),
+            }
             pending.clear()
-
-        def ready() -> Iterable[np.ndarray]:
-            nonlocal finished
-            while finished < len(layouts) and len(done) >= len(layouts[finished][0]):
-                places, scaled, original = layouts[finished]
-                maps, done[: len(places)] = done[: len(places)], []
-                finished += 1
-                yield stitch(maps, places, scaled, original)
+            maps, scores, normalized, decisions = self.forward(inputs)
+            for index, anomaly_map in enumerate(maps):
+                yield (
+                    anomaly_map,
+                    self.verdict(anomaly_map, scores[index], normalized[index], decisions[index]),
+                )
 
         for image in images:
             rgb = to_float_rgb(image)
             canvases, places, scaled = canvases_of(rgb, self.manifest)
-            layouts.append((places, scaled, rgb.shape[:2]))
-            for canvas, place in zip(canvases, places, strict=True):
-                pending.append((canvas, place))
-                if len(pending) == self.batch_size:
-                    run()
-                    yield from ready()
+            same = layout is not None and layout[2] == rgb.shape[:2]
+            if pending and (not same or (len(pending) + 1) * len(canvases) > self.batch_size):
+                yield from run()
+            layout = (places, scaled, rgb.shape[:2])
+            pending.append(canvases)
         if pending:
-            run()
-        yield from ready()
+            yield from run()
 
-    def verdict(self, anomaly_map: np.ndarray) -> dict[str, Any]:
-        """Score, normalised score, decision and regions of one full-size map."""
-        decision, found = self.manifest["decision"], self.manifest["regions"]
-        score = image_score(anomaly_map, self.manifest["score"])
+    def verdict(self, anomaly_map: np.ndarray, score: Any, normalized: Any, defective: Any) -> dict[str, Any]:
+        """The JSON verdict of one image from the graph's outputs, with the map's flagged regions."""
+        found = self.manifest["regions"]
         return {
-            "score": score,
-            "normalized_score": normalize(score, decision["normalizer"]),
-            "decision": "defective" if score >= decision["threshold"] else "normal",
+            "score": float(score),
+            "normalized_score": float(normalized),
+            "decision": "defective" if bool(defective) else "normal",
             "regions": regions(anomaly_map, found["pixel_threshold"], found["min_area"]),
         }
 
@@ -372,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--runtime", default="onnxruntime", choices=["onnxruntime", "openvino", "openvino_fp16"]
     )
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=16, help="canvases per forward pass at most")
     args = parser.parse_args(argv)
     try:
         inspector = Inspector(args.export, args.runtime, args.batch_size)
@@ -388,8 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     failed = 0
     try:
-        for path, anomaly_map in zip(args.images, inspector.maps(opened()), strict=True):
-            print(json.dumps({"image": str(path), **inspector.verdict(anomaly_map)}), flush=True)
+        for path, (_map, verdict) in zip(args.images, inspector.inspect(opened()), strict=True):
+            print(json.dumps({"image": str(path), **verdict}), flush=True)
     except (OSError, ValueError) as error:
         print(f"loupe_inspect: {error}", file=sys.stderr)
         failed = 1

@@ -11,10 +11,12 @@ import { AutoSave, type SaveState } from "./annotator/autosave";
 import { assignTypeKeys, type ToolId, TOOLS, type TypeKeys, VERDICTS } from "./annotator/keys";
 import { Panel } from "./annotator/panel";
 import { LabelStore, type PaintedMask } from "./annotator/store";
-import { makeTools, type Tool, type ToolContext } from "./annotator/tools";
+import { handlePoints } from "./annotator/edit";
+import { makeTools, type Modifiers, type Tool, type ToolContext, type Tools } from "./annotator/tools";
 import { type Point, Viewport } from "./canvas";
 import { DefectColors } from "./colors";
 import { el } from "./dom";
+import { isTyping } from "./shortcuts";
 import type { AnnotationOut, Config, Geometry, Kind, MaskGeometry, Verdict } from "./types";
 
 class Annotator implements ToolContext {
@@ -25,7 +27,7 @@ class Annotator implements ToolContext {
   private readonly panel: Panel;
   private readonly colors: DefectColors;
   private readonly keys: TypeKeys;
-  private readonly tools: Record<ToolId, Tool>;
+  private readonly tools: Tools;
   private toolId: ToolId = "select";
   private showLabels = true;
   private panFrom: Point | null = null;
@@ -105,6 +107,10 @@ class Annotator implements ToolContext {
     this.edited(this.store.addRegion(kind, geometry));
   }
 
+  updateGeometry(key: number, geometry: Geometry): void {
+    this.edited(this.store.updateRegion(key, { geometry }));
+  }
+
   paintMasks(masks: PaintedMask[]): void {
     this.edited(this.store.paintMasks(masks));
   }
@@ -147,6 +153,7 @@ class Annotator implements ToolContext {
     if (id !== this.toolId && this.tool.drawing) this.tool.finish?.();
     this.cancelDraft();
     this.toolId = id;
+    this.viewport.container.style.cursor = "";
     this.render();
   }
 
@@ -164,7 +171,6 @@ class Annotator implements ToolContext {
 
   private async onConflict(error: Conflict): Promise<void> {
     this.cancelDraft();
-    this.setStatus("conflict");
     const reload = { label: "Reload theirs", action: () => void this.reloadTheirs() };
     try {
       const theirs = await getAnnotation(this.config.annotationUrl);
@@ -178,6 +184,8 @@ class Annotator implements ToolContext {
     } catch {
       this.panel.showBanner("conflict", `Someone else saved these labels (version ${error.currentVersion}) after you opened them; your latest changes were not saved.`, reload);
     }
+    // Said once the banner says why, so the page never shows a conflict without its explanation.
+    this.setStatus("conflict");
     this.render();
   }
 
@@ -239,8 +247,20 @@ class Annotator implements ToolContext {
     this.setStatus();
   }
 
+  redrawShapes(): void {
+    this.drawShapes();
+  }
+
+  /** The vector regions, a drag under way as it goes, and the selected region's handles. */
   private drawShapes(): void {
-    this.viewport.drawRegions(this.showLabels ? this.store.state.regions : [], (r) => this.colorOf(r.defect_type), this.store.selected);
+    const preview = this.tool.preview?.() ?? null;
+    const regions = this.showLabels ? this.store.state.regions.map((r) => (r.key === preview?.key ? { ...r, geometry: preview.geometry } : r)) : [];
+    const selected = this.store.selected;
+    this.viewport.drawRegions(regions, (r) => this.colorOf(r.defect_type), selected);
+    const region = regions.find((r) => r.key === selected);
+    if (region && this.toolId === "select" && this.store.editable) {
+      this.viewport.drawHandles(handlePoints(region.kind, region.geometry), this.colorOf(region.defect_type), this.tools.select.selectedVertex());
+    }
     this.updateCursor(null);
   }
 
@@ -268,6 +288,7 @@ class Annotator implements ToolContext {
     stage.addEventListener("dblclick", (event) => {
       event.preventDefault();
       if (this.tool.drawing) this.tool.finish?.();
+      else this.tool.doubleClick?.(this.viewport.toImage(this.viewport.screenOf(event)));
     });
     stage.addEventListener("contextmenu", (event) => event.preventDefault());
     stage.addEventListener(
@@ -303,10 +324,12 @@ class Annotator implements ToolContext {
       stage.classList.add("panning");
       return;
     }
+    const point = this.viewport.toImage(screen);
+    if (event.button === 2 && this.store.editable) return this.tool.contextClick?.(point);
     if (event.button !== 0) return;
     // Without the right to edit every tool only selects.
     const tool = this.store.editable ? this.tool : this.tools.select;
-    if (tool.down(this.viewport.toImage(screen), screen)) {
+    if (tool.down(point, screen, modifiers(event))) {
       stage.setPointerCapture(event.pointerId);
       this.viewport.draftLayer.batchDraw();
     }
@@ -321,6 +344,8 @@ class Annotator implements ToolContext {
       this.panFrom = screen;
       return;
     }
+    // The pointer says what a press would do; during a drag it keeps what it said at the start.
+    if (!this.tool.drawing) this.viewport.container.style.cursor = this.tool.cursorAt?.(point, screen, modifiers(event)) ?? "";
     this.tool.move(point);
   }
 
@@ -337,8 +362,8 @@ class Annotator implements ToolContext {
 
   private keyDown(event: KeyboardEvent): void {
     const target = event.target as HTMLElement | null;
-    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) {
-      if (event.key === "Escape") target.blur();
+    if (isTyping(target)) {
+      if (event.key === "Escape") target?.blur();
       return;
     }
     if (this.panel.sheet.takes(event)) return;
@@ -378,7 +403,8 @@ class Annotator implements ToolContext {
       case "Backspace":
         return run(() => {
           if (this.tool.drawing && this.tool.takeBack) this.tool.takeBack();
-          else if (this.store.editable && this.store.deleteSelected()) this.edited(true);
+          else if (!this.store.editable || this.tool.deletePart?.()) return;
+          else if (this.store.deleteSelected()) this.edited(true);
         });
       case "?":
         return run(() => this.panel.sheet.toggle());
@@ -403,6 +429,10 @@ class Annotator implements ToolContext {
         return run(() => this.edited(this.store.togglePrecision()));
     }
   }
+}
+
+function modifiers(event: MouseEvent): Modifiers {
+  return { alt: event.altKey };
 }
 
 function main(): void {

@@ -19,6 +19,8 @@ export interface Point {
 }
 
 const MAX_SCALE = 64;
+/** A handle's side, in screen pixels at any zoom. */
+const HANDLE_SIZE = 8;
 const MASK_OPACITY = 0.45;
 
 /** One mask region's pixels, at image resolution, in its colour; what the brush paints into. */
@@ -73,6 +75,8 @@ export class Viewport {
   private readonly picture = new Konva.Image({ image: undefined, x: 0, y: 0 });
   private readonly masks = new Map<number, MaskCanvas>();
   private fitted = 1;
+  /** The shapes changed since their hit canvas was drawn (Konva draws it on the next frame). */
+  private hitStale = false;
   /** Still as fit() left it: a resize (a banner, a window change) fits again. */
   private autoFit = true;
   /** Called after every zoom or pan (the region outlines depend on the scale). */
@@ -252,6 +256,7 @@ export class Viewport {
   /** Draw the vector regions (masks are drawn by showMasks) and the selection outline. */
   drawRegions(regions: readonly Region[], colorOf: (region: Region) => string, selected: number | null): void {
     this.shapeLayer.destroyChildren();
+    this.hitStale = true;
     const pixel = 1 / this.scale;
     for (const region of regions) {
       const shape = regionShape(region, colorOf(region), pixel, region.key === selected);
@@ -283,8 +288,35 @@ export class Viewport {
     this.shapeLayer.batchDraw();
   }
 
+  /** Square handles at `points`, the same size on screen at any zoom; `active` (an index) filled. */
+  drawHandles(points: readonly Point[], color: string, active: number | null): void {
+    const side = HANDLE_SIZE / this.scale;
+    points.forEach((point, index) => {
+      this.shapeLayer.add(
+        new Konva.Rect({
+          x: point.x - side / 2,
+          y: point.y - side / 2,
+          width: side,
+          height: side,
+          fill: index === active ? color : "#ffffff",
+          stroke: index === active ? "#ffffff" : color,
+          strokeWidth: 1.5,
+          strokeScaleEnabled: false,
+          listening: false,
+          name: "handle",
+        }),
+      );
+    });
+    this.shapeLayer.batchDraw();
+  }
+
   /** The key of the vector region drawn at a screen point, if any. */
   regionAt(screen: Point): number | null {
+    // A press right after an edit must hit the shapes as they are now, not those of the last frame.
+    if (this.hitStale) {
+      this.shapeLayer.drawHit();
+      this.hitStale = false;
+    }
     const shape = this.shapeLayer.getIntersection(screen);
     const key = shape?.getAttr("regionKey");
     return typeof key === "number" ? key : null;

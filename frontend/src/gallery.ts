@@ -3,6 +3,7 @@
 // one request to /api/v1/images/bulk/. The page then reloads, so every count and badge is the server's.
 import { ApiError, postJson } from "./api";
 import { el } from "./dom";
+import { holdLivePart, REFRESHED } from "./live";
 
 interface BulkResult {
   changed: number;
@@ -44,6 +45,9 @@ function setUp(bar: HTMLElement): void {
   function refresh(): void {
     const n = selected().length;
     bar.hidden = n === 0;
+    // A selection stays put: the grid is not drawn again under it (frontend/src/live.ts).
+    const live = bar.closest<HTMLElement>("[data-live]");
+    if (live && live.hasAttribute("data-live-hold") !== n > 0) holdLivePart(live, n > 0);
     count.textContent = String(n);
     status.textContent = "";
     for (const box of boxes) tileOf(box).classList.toggle("selected", box.checked);
@@ -73,9 +77,7 @@ function setUp(bar: HTMLElement): void {
     });
   });
   selectAll?.addEventListener("change", () => setAll(selectAll.checked));
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") setAll(false);
-  });
+  clearSelection = () => setAll(false);
 
   async function apply(change: { verdict?: string; split?: string }, done: string): Promise<void> {
     const ids = selected().map((box) => Number(tileOf(box).dataset.imageId));
@@ -101,6 +103,17 @@ function setUp(bar: HTMLElement): void {
   refresh();
 }
 
+// Esc clears the selection of the grid drawn now (it may have been drawn again since the page loaded).
+let clearSelection = (): void => {};
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") clearSelection();
+});
+
+function bind(): void {
+  const bar = document.querySelector<HTMLElement>(".action-bar");
+  if (bar) setUp(bar);
+}
+
 showMessage();
-const bar = document.querySelector<HTMLElement>(".action-bar");
-if (bar) setUp(bar);
+document.addEventListener(REFRESHED, bind);
+bind();

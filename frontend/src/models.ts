@@ -15,7 +15,10 @@ import {
   thresholdLine,
   thresholdMarker,
 } from "./charts";
+import { confirmChange } from "./confirm";
 import { el } from "./dom";
+import { REFRESHED, refreshLiveParts } from "./live";
+import { flaggedAt, promoteLines, thresholdLines } from "./models/confirmations";
 import {
   type Histogram,
   type Labeled,
@@ -120,11 +123,15 @@ class Detail {
   private readonly hist: LineChart;
   private version: Version | null = null;
   private rows: Labeled[] = [];
+  private scored: number[] = [];
   private bins: Histogram = { edges: [], normal: [], defective: [] };
   private threshold = 0;
   private decimals = 3;
 
-  constructor(private readonly activeId: number | null) {
+  constructor(
+    private readonly activeId: number | null,
+    private readonly versions: ReadonlyMap<number, Version>,
+  ) {
     this.roc = lineChart(must("#roc-chart"), ROC_AXES, []);
     this.pr = lineChart(must("#pr-chart"), { x: "Recall", y: "Precision", unit: true }, []);
     this.hist = lineChart(must("#histogram-chart"), { x: "Image score", y: "Images", counts: true }, []);
@@ -149,6 +156,7 @@ class Detail {
     }
     if (this.version !== version) return; // another version was picked meanwhile
     this.rows = labeled(data.scores);
+    this.scored = data.scores.map((row) => row.score);
     const defective = this.rows.filter((row) => row.defective).length;
     must("#detail-counts").textContent =
       `${data.scores.length} scored test images: ${defective} labeled defective, ` +
@@ -184,6 +192,17 @@ class Detail {
     this.move(version.threshold ?? (low + high) / 2, true);
     this.syncPromote();
     setStatus("");
+  }
+
+  /** The version shown and the threshold being tried on it. */
+  state(): { versionId: number; threshold: number } | null {
+    return this.version ? { versionId: this.version.id, threshold: this.threshold } : null;
+  }
+
+  /** Put the controls at a threshold someone was trying. */
+  tryThreshold(value: number): void {
+    this.move(value, false);
+    this.number.value = String(value);
   }
 
   /** Move the threshold; from the slider it is rounded to what the number box can show. */
@@ -223,9 +242,24 @@ class Detail {
     this.promoteButton.textContent = production ? "In production" : "Promote";
   }
 
+  /** The version in production, if any (the shown one is the newest when none is promoted). */
+  private production(): Version | null {
+    const active = this.activeId === null ? undefined : this.versions.get(this.activeId);
+    return active?.promoted ? active : null;
+  }
+
   private async save(): Promise<void> {
     const version = this.version;
     if (!version || !this.saveButton) return;
+    const flagged = flaggedAt(this.scored, version.threshold, this.threshold);
+    const lines = thresholdLines(
+      version.name,
+      score(this.threshold),
+      flagged,
+      this.scored.length,
+      this.production()?.id === version.id,
+    );
+    if (!(await confirmChange(`Save threshold ${score(this.threshold)}?`, lines, "Save threshold"))) return;
     this.saveButton.disabled = true;
     try {
       const body = { threshold: this.threshold };
@@ -246,10 +280,12 @@ class Detail {
   private async promote(): Promise<void> {
     const version = this.version;
     if (!version || !this.promoteButton) return;
+    const lines = promoteLines(version.name, this.production()?.name ?? null);
+    if (!(await confirmChange(`Promote ${version.name}?`, lines, "Promote"))) return;
     this.promoteButton.disabled = true;
     try {
       await postJson(version.promoteUrl, {});
-      location.reload(); // the table's production column and the train form's parent change with it
+      await refreshLiveParts(); // the production column and the train form's parent change with it
     } catch (error) {
       failed("promote", error);
       this.syncPromote();
@@ -411,11 +447,16 @@ class Compare {
   }
 }
 
+let shown: Detail | null = null;
+
 function main(): void {
   const config = JSON.parse(must("#models-config").textContent ?? "{}") as PageConfig;
   if (!config.versions.length) return;
   const versions = new Map(config.versions.map((version) => [version.id, version]));
-  const detail = new Detail(config.activeId);
+  // Drawn again after a job finished: the threshold someone was trying stays where they left it.
+  const before = shown?.state() ?? null;
+  const detail = new Detail(config.activeId, versions);
+  shown = detail;
   const compare = document.querySelector("#compare") ? new Compare(versions) : null;
   const buttons = [...document.querySelectorAll<HTMLButtonElement>("button[data-show-version]")];
 
@@ -429,7 +470,10 @@ function main(): void {
     url.searchParams.set("version", String(version.id));
     history.replaceState(null, "", url);
     compare?.preselect(version);
-    void detail.show(version);
+    const trying = before?.versionId === version.id ? before.threshold : null;
+    void detail.show(version).then(() => {
+      if (trying !== null) detail.tryThreshold(trying);
+    });
   };
   for (const button of buttons) {
     const version = versions.get(Number(button.dataset.showVersion));
@@ -442,4 +486,5 @@ function main(): void {
   select(first);
 }
 
+document.addEventListener(REFRESHED, main);
 main();

@@ -5,15 +5,19 @@
 import "./review.css";
 
 import { errorText, failure, post } from "./api";
+import { assignTypeKeys, type TypeKeys } from "./annotator/keys";
 import { Viewport } from "./canvas";
+import { DefectColors } from "./colors";
 import { canvasOf, el, kbd, loadImage } from "./dom";
+import { DecisionControls } from "./review/controls";
 import { Corrections } from "./review/corrections";
 import { colorize, flag, greyLevels, levelOf, rawOf } from "./review/heatmap";
 import { showRecent } from "./review/recent";
 import { flaggedTypesText } from "./review/regions";
-import { DECISION_LABEL, DECISIONS, type Decision, type Item, type ReviewConfig, SHORTCUTS } from "./review/types";
+import { DECISION_LABEL, DECISIONS, type Decision, type Item, reasonKeys, type ReviewConfig, shortcutRows } from "./review/types";
 import { encodeAlpha, isEmpty } from "./rle";
-import { ShortcutSheet } from "./shortcuts";
+import { scoreText } from "./scores";
+import { isTyping, keyOf, ShortcutSheet } from "./shortcuts";
 
 class ReviewQueue {
   private item: Item | null = null;
@@ -27,7 +31,10 @@ class ReviewQueue {
   private showHeat = true;
   private sideBySide = false;
   private golden = false;
-  private readonly corrections = new Corrections();
+  private readonly colors: DefectColors;
+  private readonly typeKeys: TypeKeys;
+  private readonly controls: DecisionControls;
+  private readonly corrections: Corrections;
   private busy = false;
   private left: Viewport | null = null;
   private right: Viewport | null = null;
@@ -40,11 +47,8 @@ class ReviewQueue {
   private readonly thresholdText = el("output", { className: "threshold-value" });
   private readonly flaggedText = el("span", { className: "muted small" });
   private readonly opacitySlider = el("input", { attrs: { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Heatmap opacity" } });
-  private readonly reason = el("select", { attrs: { "aria-label": "Why it is a false positive" } });
-  private readonly comment = el("textarea", { attrs: { rows: "2", placeholder: "Comment (optional)", "aria-label": "Comment" } });
   private readonly recent = el("ol", { className: "review-recent" });
-  private readonly sheet = new ShortcutSheet(SHORTCUTS);
-  private readonly decisionButtons = new Map<Decision, HTMLButtonElement>();
+  private readonly sheet: ShortcutSheet;
   private readonly toggles = {
     heat: el("button", { className: "button", attrs: { type: "button", "aria-pressed": "true" } }, "Heatmap ", kbd("o")),
     side: el("button", { className: "button", attrs: { type: "button", "aria-pressed": "false" } }, "Side by side ", kbd("v")),
@@ -56,51 +60,44 @@ class ReviewQueue {
     private readonly root: HTMLElement,
     private readonly config: ReviewConfig,
   ) {
+    this.colors = new DefectColors(config.defectTypes);
+    this.typeKeys = assignTypeKeys(config.defectTypes);
+    this.sheet = new ShortcutSheet(shortcutRows(config, this.typeKeys));
+    this.controls = new DecisionControls(config, this.typeKeys, this.colors, {
+      decide: (decision) => void this.decide(decision),
+      skip: () => void this.skip(),
+      refocus: () => this.refocus(),
+    });
+    this.corrections = new Corrections(
+      () => this.controls.defectType,
+      (id) => this.colors.colorOf(id),
+    );
     this.build();
     document.addEventListener("keydown", (event) => this.onKey(event));
     // Only reviewers take items from the queue; everyone else sees who decided what.
     if (config.canReview) void this.next();
     else this.root.dataset.state = "readonly";
-    void showRecent(this.recent, config.modelVersion);
+    void showRecent(this.recent, config.modelVersion, config.reasons);
   }
 
   // --- layout -----------------------------------------------------------------------------------
 
   private build(): void {
-    this.reason.append(el("option", { text: "Reason (optional)", attrs: { value: "" } }));
-    for (const [value, label] of this.config.reasons) this.reason.append(el("option", { text: label, attrs: { value } }));
     this.opacitySlider.value = String(this.opacity);
     this.slider.addEventListener("input", () => this.setLevel(Number(this.slider.value)));
     this.opacitySlider.addEventListener("input", () => {
       this.opacity = Number(this.opacitySlider.value);
       this.drawOverlays();
     });
-    this.comment.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey) {
-        event.preventDefault();
-        this.comment.blur();
-      }
-    });
-    this.toggles.heat.addEventListener("click", () => this.toggleHeat());
-    this.toggles.side.addEventListener("click", () => this.toggleSide());
-    this.toggles.golden.addEventListener("click", () => this.toggleGolden());
-    this.toggles.box.addEventListener("click", () => this.toggleBox());
-
-    const decisions = el("div", { className: "review-decisions" });
-    for (const decision of DECISIONS) {
-      const button = el(
-        "button",
-        { className: `button decision decision-${decision.id}`, attrs: { type: "button" }, dataset: { decision: decision.id } },
-        decision.label + " ",
-        kbd(decision.keys[0]),
-        kbd(decision.keys[1]),
-      );
-      button.disabled = !this.config.canReview;
-      button.addEventListener("click", () => void this.decide(decision.id));
-      this.decisionButtons.set(decision.id, button);
-      decisions.append(button);
-    }
-    const skip = el("button", { className: "button subtle", attrs: { type: "button" }, onClick: () => void this.skip() }, "Skip ", kbd("s"));
+    const toggle = (button: HTMLButtonElement, action: () => void) =>
+      button.addEventListener("click", () => {
+        action();
+        this.refocus();
+      });
+    toggle(this.toggles.heat, () => this.toggleHeat());
+    toggle(this.toggles.side, () => this.toggleSide());
+    toggle(this.toggles.golden, () => this.toggleGolden());
+    toggle(this.toggles.box, () => this.toggleBox());
 
     const side = el(
       "aside",
@@ -114,13 +111,14 @@ class ReviewQueue {
         el("div", { className: "review-row" }, this.thresholdText, this.flaggedText),
         el("label", { className: "small" }, "Heatmap opacity ", kbd("["), kbd("]"), this.opacitySlider),
       ),
-      el("section", {}, el("h2", { text: "Decision" }), decisions, this.reason, this.comment, el("div", { className: "review-row" }, skip, this.corrections.text)),
+      this.controls.buildDecisions(this.corrections.text),
       el("section", { className: "review-recent-section" }, el("h2", { text: "Recent decisions" }), this.recent),
     );
     const bar = el(
       "div",
       { className: "annotator-bar" },
       el("div", { className: "button-group" }, this.toggles.heat, this.toggles.side, this.toggles.golden, this.toggles.box),
+      this.controls.buildTypes(),
       el("span", { className: "bar-gap" }),
       this.status,
       el("button", { className: "button", text: "?", title: "Keyboard shortcuts", attrs: { type: "button", "aria-label": "Keyboard shortcuts" }, onClick: () => this.sheet.toggle() }),
@@ -138,7 +136,10 @@ class ReviewQueue {
   private async next(): Promise<void> {
     this.busy = true;
     try {
-      const response = await post("/api/v1/reviews/next/", { model_version: this.config.modelVersion });
+      const response = await post("/api/v1/reviews/next/", {
+        model_version: this.config.modelVersion,
+        scope: this.config.scope,
+      });
       if (response.status === 204) {
         this.item = null;
         this.root.dataset.state = "empty";
@@ -177,8 +178,7 @@ class ReviewQueue {
     this.heat = greyLevels(context.getImageData(0, 0, width, height).data);
     this.item = item;
     this.corrections.boxes = [];
-    this.comment.value = "";
-    this.reason.value = "";
+    this.controls.reset();
     this.paintHeat();
     this.buildPanes(picture, golden);
     this.setLevel(levelOf(this.config.threshold, item.prediction.heatmap_low, item.prediction.heatmap_high));
@@ -186,6 +186,8 @@ class ReviewQueue {
     this.root.dataset.state = "ready";
     this.root.dataset.predictionId = String(item.prediction.id);
     this.root.dataset.imageId = String(item.image.id);
+    // A new image: whatever control had the focus (the comment box) gives the keys back.
+    this.refocus();
     this.say(`${item.pending} image${item.pending === 1 ? "" : "s"} left to review`);
   }
 
@@ -227,7 +229,7 @@ class ReviewQueue {
     const item = this.item!;
     const rows: [string, Node | string][] = [
       ["Image", el("a", { text: item.image.name, attrs: { href: item.image.page_url } })],
-      ["Score", `${item.prediction.score.toPrecision(4)} (${Math.round(item.prediction.normalized_score * 100)}%)`],
+      ["Score", scoreText(item.prediction.normalized_score, item.prediction.score)],
       ["Model says", item.prediction.is_defective ? "defective" : "normal"],
       ["Label now", item.annotation.verdict],
       ["Regions", String(item.annotation.regions.length)],
@@ -336,10 +338,7 @@ class ReviewQueue {
   private regionsFor(decision: Decision): object[] | undefined {
     const item = this.item!;
     const existing = item.annotation.regions.map(({ kind, geometry, precision, defect_type }) => ({ kind, geometry, precision, defect_type }));
-    const boxes = this.corrections.boxes;
-    if (boxes.length) {
-      return [...existing, ...boxes.map((geometry) => ({ kind: "box", geometry, precision: "rough", defect_type: null }))];
-    }
+    if (this.corrections.boxes.length) return [...existing, ...this.corrections.regions()];
     if (decision === "true_defect" && !existing.length) {
       const [canvas, context] = this.flagged;
       const mask = encodeAlpha(context.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
@@ -352,15 +351,15 @@ class ReviewQueue {
     if (!this.item || this.busy || !this.config.canReview) return;
     this.busy = true;
     const item = this.item;
-    const button = this.decisionButtons.get(decision)!;
+    const button = this.controls.decisionButtons.get(decision)!;
     button.classList.add("pressed");
     try {
       const response = await post("/api/v1/reviews/", {
         prediction: item.prediction.id,
         decision,
         version: item.annotation.version,
-        comment: this.comment.value.trim(),
-        reason: decision === "false_positive" ? this.reason.value : "",
+        comment: this.controls.comment.value.trim(),
+        reason: decision === "false_positive" ? this.controls.reason : "",
         regions: this.regionsFor(decision),
       });
       if (response.status === 412) {
@@ -379,7 +378,7 @@ class ReviewQueue {
       this.busy = false;
       await this.next();
       this.say(`${DECISION_LABEL[decision]}: ${item.image.name} saved. ${this.status.textContent ?? ""}`);
-      void showRecent(this.recent, this.config.modelVersion);
+      void showRecent(this.recent, this.config.modelVersion, this.config.reasons);
     } catch (error) {
       this.say(error instanceof Error ? error.message : String(error), "error");
     } finally {
@@ -407,10 +406,18 @@ class ReviewQueue {
   // --- keys ----------------------------------------------------------------------------------------
 
   private onKey(event: KeyboardEvent): void {
-    const target = event.target as HTMLElement;
-    if (target === this.comment || target === this.reason || event.ctrlKey || event.metaKey || event.altKey) return;
+    // Typing in the comment box types; a button or slider clicked a moment ago does not keep the keys.
+    if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (this.sheet.takes(event)) return;
-    const key = event.key.toLowerCase();
+    const key = keyOf(event);
+    // Shift and a defect type's key picks the type of the boxes drawn next.
+    const type = event.shiftKey ? this.typeKeys.byKey.get(key) : undefined;
+    if (type) {
+      event.preventDefault();
+      this.controls.pickDefectType(type.id);
+      return;
+    }
+    const reason = reasonKeys(this.config.reasons).find((r) => r.key === key);
     const decision = DECISIONS.find((d) => d.keys.includes(key));
     const step = event.shiftKey ? 10 : 2;
     const actions: Record<string, () => void> = {
@@ -420,7 +427,7 @@ class ReviewQueue {
       v: () => this.toggleSide(),
       g: () => this.toggleGolden(),
       b: () => this.toggleBox(),
-      c: () => this.comment.focus(),
+      c: () => this.controls.comment.focus(),
       backspace: () => {
         this.corrections.boxes.pop();
         this.drawBoxes();
@@ -433,10 +440,20 @@ class ReviewQueue {
     if (decision) {
       event.preventDefault();
       void this.decide(decision.id);
+    } else if (reason) {
+      event.preventDefault();
+      this.controls.pickReason(reason.value);
     } else if (actions[key]) {
       event.preventDefault();
       actions[key]();
     }
+  }
+
+  /** The keys go to the image (the main pane), not to a control clicked a moment ago. */
+  private refocus(): void {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && this.root.contains(active)) active.blur();
+    this.right?.container.focus({ preventScroll: true });
   }
 
   private setOpacity(value: number): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { area, confusion, f1Max, hasBothClasses, histogram, labeled, prCurve, rates, rocCurve, type ScoreRow } from "./scores";
+import { area, confusion, f1Max, hasBothClasses, histogram, labeled, prCurve, rates, rocCurve, scoreText, type ScoreRow } from "./scores";
 
 // Four labeled images and one unlabeled; by score: A 0.9 defective, B 0.8 normal, C 0.7 defective, D 0.3 normal.
 const ROWS: ScoreRow[] = [
@@ -107,5 +107,12 @@ describe("histogram", () => {
     const bins = histogram(rows, 0, 1, 2);
     expect(bins.normal).toEqual([1, 0]);
     expect(bins.defective).toEqual([0, 2]);
+  });
+});
+
+describe("scoreText", () => {
+  it("says the normalized score first, against 0.5, with the raw score beside it", () => {
+    expect(scoreText(0.734, 1.23456)).toBe("0.73 (at or above 0.5; raw 1.235)");
+    expect(scoreText(0.2, 0.01)).toBe("0.20 (below 0.5; raw 0.01000)");
   });
 });

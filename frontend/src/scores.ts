@@ -130,3 +130,10 @@ export function histogram(rows: readonly Labeled[], low: number, high: number, b
   }
   return { edges, normal, defective };
 }
+
+/** A score said as on every page: the normalized score (0–1, the threshold at 0.5) with the raw one,
+ * in the model's own units, beside it. */
+export function scoreText(normalized: number, raw: number): string {
+  const side = normalized >= 0.5 ? "at or above" : "below";
+  return `${normalized.toFixed(2)} (${side} 0.5; raw ${raw.toPrecision(4)})`;
+}

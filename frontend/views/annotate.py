@@ -1,19 +1,30 @@
 """The annotation canvas page (the canvas is frontend/src/annotator.ts)."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from annotations import selectors
-from annotations.models import Role
+from annotations.models import DefectType, Role
 from frontend.forms import ImageFilterForm
 from frontend.selectors import grid_neighbours
 from frontend.views.common import image_or_404, safe_color
 
 ANNOTATOR_BUNDLE = "frontend/dist/annotator.js"
+
+
+def defect_types_config(defect_types: QuerySet[DefectType]) -> list[dict[str, Any]]:
+    """A collection's defect types as the canvases read them (annotator and review queue), by name."""
+    return [
+        {"id": d.pk, "name": d.name, "color": safe_color(d.color), "hotkey": d.hotkey}
+        for d in defect_types.order_by("name")
+    ]
 
 
 def _annotate_url(image_id: int, query: str) -> str:
@@ -43,14 +54,12 @@ def image_annotate(request: HttpRequest, image_id: int) -> HttpResponse:
         "imageUrl": reverse("image-detail", args=[image.pk]) + (f"?{query}" if query else ""),
         "previousUrl": _annotate_url(previous_id, query) if previous_id else None,
         "nextUrl": _annotate_url(next_id, query) if next_id else None,
-        "canEdit": selectors.user_has_role(
+        "canEdit": collection.archived_at is None
+        and selectors.user_has_role(
             user=request.user, project_id=collection.project_id, minimum=Role.ANNOTATOR
         ),
         "role": Role(role).label.lower() if role else "",
-        "defectTypes": [
-            {"id": d.pk, "name": d.name, "color": safe_color(d.color), "hotkey": d.hotkey}
-            for d in defect_types.order_by("name")
-        ],
+        "defectTypes": defect_types_config(defect_types),
     }
     context = {
         "image": image,

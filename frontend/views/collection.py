@@ -11,7 +11,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations import selectors
-from annotations.models import Collection, Image, Role, Split, Verdict
+from annotations.models import ROLE_RANK, Collection, Image, Role, Split, Verdict
 from annotations.services.ingest import images_store, uploads_inspect
 from frontend.forms import ImageFilterForm
 from frontend.selectors import collection_summary, grid_images, grid_marks
@@ -21,6 +21,7 @@ from inference.selectors import (
     collection_latest_jobs,
     image_cursor,
 )
+from inference.services.scoring_jobs import new_images_score, unscored_image_count
 
 GRID_PAGE_SIZE = 60
 # The grid's selection and bulk actions (frontend/src/gallery.ts); without it the grid only browses.
@@ -66,9 +67,13 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
     summary = collection_summary(user=request.user, collection=collection)
     query = form.query()
     filtered = bool(query)
+    role = selectors.user_role(user=request.user, project_id=collection.project_id)
     context = {
         "collection": collection,
         "project": collection.project,
+        # An archived collection is read-only: no upload form, no selection, no bulk changes.
+        "can_edit": collection.archived_at is None and ROLE_RANK[role] >= ROLE_RANK[Role.ANNOTATOR],
+        "can_manage": role == Role.MANAGER,
         "form": form,
         "tiles": tiles,
         "legend": list(colors.values()),
@@ -82,6 +87,8 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
         "previous_query": f"{query}&before={page[0].pk}".lstrip("&") if grid.has_previous else "",
         "jobs": collection_latest_jobs(collection_id=collection.pk),
         "version": version,
+        "unscored": unscored_image_count(version=version) if version else 0,
+        "can_score": collection.archived_at is None and ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER],
         "gallery_built": finders.find(GALLERY_BUNDLE) is not None,
     }
     return render(request, "frontend/collection_detail.html", context)
@@ -97,10 +104,13 @@ def collection_upload(request: HttpRequest, collection: Collection) -> HttpRespo
     files = request.FILES.getlist("files")
     if not files:
         messages.error(request, "Choose one or more image files to upload.")
-    accepted, rejected = uploads_inspect(uploads=[(upload.name, upload.read()) for upload in files])
+    accepted, rejected = uploads_inspect(uploads=[(upload.name, upload) for upload in files])
     for name, reason in rejected:
         messages.error(request, f"{name}: {reason}")
     stored = images_store(collection=collection, accepted=accepted, uploaded_by=request.user)
+    new_images_score(
+        collection=collection, image_ids=[s.image.pk for s in stored if s.created], by=request.user
+    )
     added = sum(image.created for image in stored)
     already = len(stored) - added
     if added or already:

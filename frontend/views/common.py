@@ -10,13 +10,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from PIL import Image as PILImage
 
 from annotations import selectors
 from annotations.models import Annotation, Image, Role, Verdict
+from annotations.services.projects import CollectionArchived
+from config.http import stored_file  # noqa: F401  (the page views take it from here)
 
 NO_DEFECT_TYPE_COLOR = "#ff00ff"
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -29,7 +30,8 @@ def collection_role_required(
     collection is a 404) with at least `minimum`; the view gets the collection instead of its id.
 
     Below the role: `denied` as an error message and a redirect to the page named `back_to` (the
-    collection's), or a 403 with it when there is no page to go back to.
+    collection's), or a 403 with it when there is no page to go back to. A write the services refuse
+    because the collection is archived is answered the same way, with their message.
     """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -37,14 +39,22 @@ def collection_role_required(
         @wraps(view)
         def checked(request: HttpRequest, collection_id: int, **kwargs: Any) -> HttpResponse:
             collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+
+            def refuse(message: str) -> HttpResponse:
+                if back_to is None:
+                    raise PermissionDenied(message)
+                messages.error(request, message)
+                return redirect(back_to, collection_id=collection.pk)
+
             if not selectors.user_has_role(
                 user=request.user, project_id=collection.project_id, minimum=minimum
             ):
-                if back_to is None:
-                    raise PermissionDenied(denied)
-                messages.error(request, denied)
-                return redirect(back_to, collection_id=collection.pk)
-            return view(request, collection, **kwargs)
+                return refuse(denied)
+            try:
+                return view(request, collection, **kwargs)
+            except CollectionArchived as error:  # the services rolled back: nothing changed
+                message = str(error)
+                return refuse(f"{message[:1].upper()}{message[1:]}.")
 
         return checked
 
@@ -72,14 +82,6 @@ def verdict_of(image: Image) -> str:
         return image.annotation.verdict
     except Annotation.DoesNotExist:
         return Verdict.UNLABELED
-
-
-def stored_file(name: str):
-    """A stored file, open for reading; a 404 that says so when storage has lost it."""
-    try:
-        return default_storage.open(name, "rb")
-    except FileNotFoundError:
-        raise Http404("the file of this image is missing from storage") from None
 
 
 def png_response(image: PILImage.Image) -> HttpResponse:

@@ -5,15 +5,15 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from PIL import Image as PILImage
 
 from annotations import selectors
 from annotations.geometry import mask_decode
-from annotations.models import Region, RegionKind, Verdict
-from annotations.services.ingest import ALLOWED_FORMATS, image_to_8bit
+from annotations.models import Region, RegionKind, Role, Verdict
+from annotations.services.ingest import image_display_file
 from config.http import conditional
 from frontend.forms import ImageFilterForm
 from frontend.selectors import grid_neighbours, image_label_version, image_labels_now, image_mask_regions
@@ -25,12 +25,8 @@ from frontend.views.common import (
     stored_file,
     svg_number,
 )
+from inference.selectors import active_model_version, disagreement_list, prediction_list
 
-# Larger originals are shown downscaled; the label overlays scale with them (SVG viewBox, CSS size).
-DISPLAY_MAX_SIDE = 4096
-# Originals a browser shows as they are; everything else (16-bit, TIFF, BMP, CMYK...) is rendered to PNG.
-BROWSER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-BROWSER_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
 MASK_ALPHA = 140
 
 
@@ -101,7 +97,20 @@ def image_detail(request: HttpRequest, image_id: int) -> HttpResponse:
             shapes.append(shape)
         rows.append({"number": number, "region": region, "color": color, "describe": _describe(region)})
 
+    version = active_model_version(collection_id=collection.pk)
+    prediction = (
+        prediction_list(user=request.user, model_version_id=version.pk, image_id=image.pk).first()
+        if version
+        else None
+    )
     context = {
+        "model_version": version,
+        "prediction": prediction,
+        "disagreements": disagreement_list(user=request.user, image_id=image.pk),
+        "can_review": collection.archived_at is None
+        and selectors.user_has_role(
+            user=request.user, project_id=collection.project_id, minimum=Role.REVIEWER
+        ),
         "image": image,
         "collection": collection,
         "project": collection.project,
@@ -139,24 +148,16 @@ def image_thumbnail(request: HttpRequest, image_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def image_display(request: HttpRequest, image_id: int) -> HttpResponse:
-    """The original as a browser can show it: as stored where it can, else an 8-bit PNG rendering."""
+    """The original as a browser can show it: as stored where it can, else its stored 8-bit PNG
+    rendition (made by the first request)."""
     image = image_or_404(request, image_id)
 
     def build() -> HttpResponse:
-        as_stored = (
-            image.format in BROWSER_TYPES
-            and image.mode in BROWSER_MODES
-            and max(image.width, image.height) <= DISPLAY_MAX_SIDE
-        )
-        if as_stored:
-            return FileResponse(stored_file(image.file.name), content_type=BROWSER_TYPES[image.format])
-        with stored_file(image.file.name) as file:
-            original = PILImage.open(file, formats=ALLOWED_FORMATS)
-            original.load()
-        rendered = image_to_8bit(original)
-        if max(rendered.size) > DISPLAY_MAX_SIDE:
-            rendered.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), PILImage.Resampling.LANCZOS)
-        return png_response(rendered)
+        try:
+            shown = image_display_file(image=image)
+        except FileNotFoundError:
+            raise Http404("the file of this image is missing from storage") from None
+        return FileResponse(stored_file(shown.name), content_type=shown.content_type)
 
     return conditional(request, f"display-{image.pk}-{image.sha256[:16]}", build, max_age=86400)
 

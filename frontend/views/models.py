@@ -13,12 +13,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotations import selectors
 from annotations.models import Collection, Role
+from annotations.services.projects import CollectionArchived
+from frontend.charts import drift_panels
 from frontend.forms import TrainForm
 from frontend.views.common import collection_role_required
 from inference.models import ModelExport, ModelVersion, ModelVersionStatus
-from inference.selectors import active_model_version, collection_latest_jobs, model_version_list
+from inference.selectors import (
+    active_model_version,
+    collection_latest_jobs,
+    model_version_list,
+    production_version,
+)
 from inference.services.exports import NotExportable, export_start, version_exportable
 from inference.services.versions import NothingToTrainOn, VersionNotReady, training_start
+from line.selectors import drift_report
+from line.services.inspection import line_policy
 
 MODELS_BUNDLE = "frontend/dist/models.js"
 STORED_METRICS = ("image_auroc", "pixel_auroc", "aupro", "f1_max", "at_threshold")
@@ -83,6 +92,9 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
     and files. Managers also save the threshold, promote, train and export (the API,
     `collection_train` and `collection_model_export` check the role again)."""
     collection = get_object_or_404(selectors.collection_list(user=request.user), pk=collection_id)
+    can_manage = selectors.user_has_role(
+        user=request.user, project_id=collection.project_id, minimum=Role.MANAGER
+    )
     versions = (
         model_version_list(user=request.user, collection_id=collection.pk)
         .select_related("promoted_by", "threshold_set_by")
@@ -96,6 +108,8 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
         version.parent_deltas = parent_deltas(version)
         version.type_table = defect_type_table(version)
     active = active_model_version(collection_id=collection.pk)
+    policy = line_policy(collection_id=collection.pk)
+    drift = drift_report(version=production_version(collection_id=collection.pk), policy=policy)
     context = {
         "collection": collection,
         "project": collection.project,
@@ -106,9 +120,9 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
             version for version in versions if version.exports.all() or version_exportable(version)
         ],
         "active": active,
-        "can_manage": selectors.user_has_role(
-            user=request.user, project_id=collection.project_id, minimum=Role.MANAGER
-        ),
+        "can_manage": can_manage,
+        # An archived collection is read-only: it is exported, not trained, thresholded or promoted.
+        "can_change": can_manage and collection.archived_at is None,
         "train_form": TrainForm(),
         "jobs": collection_latest_jobs(collection_id=collection.pk),
         "config": {
@@ -116,6 +130,9 @@ def collection_models(request: HttpRequest, collection_id: int) -> HttpResponse:
             "versions": [_version_config(version) for version in ready],
         },
         "bundle_built": finders.find(MODELS_BUNDLE) is not None,
+        "drift": drift,
+        "drift_panels": drift_panels(drift["series"]),
+        "policy": policy,
     }
     return render(request, "frontend/models.html", context)
 
@@ -138,7 +155,7 @@ def collection_train(request: HttpRequest, collection: Collection) -> HttpRespon
             parent=active_model_version(collection_id=collection.pk),
             created_by=request.user,
         )
-    except NothingToTrainOn as error:
+    except (CollectionArchived, NothingToTrainOn) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Training model {job.model_version_id} is queued; its progress is below.")

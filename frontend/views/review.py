@@ -12,12 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 from annotations import selectors
 from annotations.models import Collection, Role
 from frontend.forms import LearningSettingsForm
+from frontend.views.annotate import defect_types_config
 from frontend.views.common import collection_role_required
 from inference.models import FalsePositiveReason, ModelVersionStatus
-from inference.selectors import active_model_version, model_version_list
-from inference.services.reviews import learning_settings, learning_settings_update
+from inference.selectors import active_model_version, disagreement_list, model_version_list
+from inference.services.reviews import QueueScope, learning_settings, learning_settings_update, review_pending
 
 REVIEW_BUNDLE = "frontend/dist/review.js"
+OPEN_DISAGREEMENTS_LISTED = 10
 
 
 @login_required
@@ -30,19 +32,26 @@ def collection_review(request: HttpRequest, collection_id: int) -> HttpResponse:
         user=request.user, collection_id=collection.pk, status=ModelVersionStatus.READY
     )
     version = active_model_version(collection_id=collection.pk)
-    if request.GET.get("version", "").isdigit():
-        version = get_object_or_404(versions, pk=int(request.GET["version"]))
-    can_review = selectors.user_has_role(
+    asked = request.GET.get("version", "")
+    if asked.isascii() and asked.isdigit():  # isdigit alone takes '²', which int() refuses (a 500)
+        version = get_object_or_404(versions, pk=int(asked))
+    can_review = collection.archived_at is None and selectors.user_has_role(
         user=request.user, project_id=collection.project_id, minimum=Role.REVIEWER
     )
+    scope = QueueScope.ALL if request.GET.get("scope") == QueueScope.ALL else QueueScope.NEW
     config = {
         "modelVersion": version.pk if version else None,
+        "scope": scope.value,
         "collectionUrl": reverse("collection-detail", args=[collection.pk]),
         "canReview": can_review,
         "threshold": (version.pixel_threshold if version.pixel_threshold is not None else version.threshold)
         if version
         else None,
         "reasons": FalsePositiveReason.choices,
+        # What a box drawn for a missed defect can be.
+        "defectTypes": defect_types_config(
+            selectors.defect_type_list(user=request.user, collection_id=collection.pk)
+        ),
     }
     learning = learning_settings(collection_id=collection.pk)
     context = {
@@ -62,6 +71,15 @@ def collection_review(request: HttpRequest, collection_id: int) -> HttpResponse:
         ),
         "config": config,
         "can_review": can_review,
+        "scope": scope.value,
+        "pending": {
+            option.value: review_pending(version=version, scope=option).count() for option in QueueScope
+        }
+        if version
+        else {},
+        "disagreements": disagreement_list(user=request.user, collection_id=collection.pk, open_only=True)[
+            :OPEN_DISAGREEMENTS_LISTED
+        ],
         "bundle_built": finders.find(REVIEW_BUNDLE) is not None,
     }
     return render(request, "frontend/review.html", context)

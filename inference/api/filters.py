@@ -39,6 +39,13 @@ class ReviewFilterSet(SelectorFilterSet):
     image = IdFilter(field_name="image_id")
 
 
+class DisagreementFilterSet(SelectorFilterSet):
+    selector = staticmethod(selectors.disagreement_list)
+    collection = IdFilter(field_name="collection_id")
+    image = IdFilter(field_name="image_id")
+    open = BooleanFilter(field_name="open_only", help_text="true: only those nobody resolved yet")
+
+
 class _ScoredImageForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()

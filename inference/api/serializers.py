@@ -7,6 +7,7 @@ from rest_framework import serializers
 from annotations import selectors as annotation_selectors
 from annotations.api.serializers import RegionSerializer, ScopedPrimaryKeyRelatedField, defect_types_check
 from annotations.models import Collection
+from config.api import MAX_BIGINT
 from inference import selectors
 from inference.ml import catalogue
 from inference.models import (
@@ -21,7 +22,9 @@ from inference.models import (
     Review,
 )
 from inference.services.job_kinds import JOB_KINDS
+from inference.services.reviews import QueueScope
 from inference.services.snapshots import snapshot_counts
+from inference.services.versions import model_version_threshold_range
 
 
 class JobOutput(serializers.ModelSerializer):
@@ -145,7 +148,17 @@ class VersionScoresOutput(serializers.Serializer):
 
 
 class ThresholdInput(serializers.Serializer):
-    threshold = serializers.FloatField(help_text="Raw image score units")
+    """Needs the version in its context: the threshold must lie within its score range."""
+
+    threshold = serializers.FloatField(help_text="Raw image score units, within the version's score range")
+
+    def validate_threshold(self, value: float) -> float:
+        low, high = model_version_threshold_range(version=self.context["version"])
+        if not low <= value <= high:
+            raise serializers.ValidationError(
+                f"{value:g} is outside this model's score range: choose a threshold from {low:g} to {high:g}"
+            )
+        return value
 
 
 class ExportFileOutput(serializers.Serializer):
@@ -265,7 +278,7 @@ class ReviewCreateInput(serializers.Serializer):
         choices=FalsePositiveReason.choices, required=False, default="", allow_blank=True
     )
     comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
-    version = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT)
     regions = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -285,6 +298,11 @@ class ReviewCreateInput(serializers.Serializer):
 
 class ReviewNextInput(serializers.Serializer):
     model_version = ScopedPrimaryKeyRelatedField(selectors.model_version_list, ModelVersion)
+    scope = serializers.ChoiceField(
+        choices=[scope.value for scope in QueueScope],
+        default=QueueScope.NEW.value,
+        help_text="new: images without a human label, outside the train split; all: every undecided one",
+    )
 
 
 class ReviewReleaseInput(serializers.Serializer):

@@ -24,10 +24,10 @@ from rest_framework.response import Response
 from annotations.api import views as annotation_views
 from annotations.api.permissions import role_require
 from annotations.api.serializers import AnnotationOutput, StaleOutput, annotation_etag
-from annotations.models import Role
+from annotations.models import Collection, Role
 from annotations.services.annotations import RegionInput, StaleAnnotation
 from config.api import BAD_REQUEST, DetailOutput, FileNegotiation, ScopedViewSet
-from config.http import conditional
+from config.http import conditional, stored_file
 from inference import selectors
 from inference.api import filters
 from inference.api import serializers as s
@@ -49,6 +49,7 @@ from inference.services.reviews import (
     review_release,
     review_submit,
 )
+from inference.services.scoring_jobs import new_images_score, scoring_start
 from inference.services.versions import (
     NothingToTrainOn,
     VersionNotReady,
@@ -64,6 +65,9 @@ class ImageViewSet(annotation_views.ImageViewSet):
 
     filterset_class = filters.ScoredImageFilterSet
     pagination_class = ScoredImagePagination
+
+    def images_added(self, collection: Collection, image_ids: list[int]) -> None:
+        new_images_score(collection=collection, image_ids=image_ids, by=self.request.user)
 
 
 @extend_schema_view(
@@ -106,6 +110,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
                 raise ValidationError({"collection": [str(error)]}) from None
         elif kind == JobKind.EXPORT:
             job = _export_start(data["model_version"], request)
+        elif kind == JobKind.SCORE:
+            job = scoring_start(version=data["model_version"], by=request.user)
         else:
             job = job_create(
                 kind=kind, collection=collection, model_version=data["model_version"], created_by=request.user
@@ -211,7 +217,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def threshold(self, request: Request, pk: str) -> Response:
         """Set the image threshold (raw units); every prediction of the version is decided again."""
         version = self.get_object()
-        threshold = self.input(s.ThresholdInput)["threshold"]
+        threshold = self.input(s.ThresholdInput, version=version)["threshold"]
         try:
             version = model_version_threshold_set(version=version, threshold=threshold, by=request.user)
         except VersionNotReady as error:
@@ -301,7 +307,7 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             request,
             prediction,
             ("heatmap",),
-            lambda: FileResponse(prediction.heatmap.open("rb"), content_type="image/png"),
+            lambda: FileResponse(stored_file(prediction.heatmap.name), content_type="image/png"),
         )
 
     @extend_schema(parameters=[s.OverlayQuery], responses=PNG)
@@ -404,12 +410,13 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     @action(detail=False, methods=["post"])
     def next(self, request: Request) -> Response:
         """Claim the next prediction to review (or get back the one you hold)."""
-        version = self.input(s.ReviewNextInput)["model_version"]
+        data = self.input(s.ReviewNextInput)
+        version, scope = data["model_version"], data["scope"]
         self._require_reviewer(version)
-        prediction = review_claim_next(version=version, reviewer=request.user)
+        prediction = review_claim_next(version=version, reviewer=request.user, scope=scope)
         if prediction is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        pending = review_pending(version=version).count()
+        pending = review_pending(version=version, scope=scope).count()
         return Response(s.ReviewItemOutput(_review_item(prediction, pending)).data)
 
     @extend_schema(request=s.ReviewReleaseInput, responses={204: None})

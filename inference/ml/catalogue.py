@@ -9,10 +9,16 @@ this catalogue equal to them.
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 Value = bool | int | float | str
+
+
+# The longest string and list a parameter takes (a path, a backbone's layer names).
+MAX_STRING = 500
+MAX_LIST_ITEMS = 32
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ class Parameter:
         Raises:
             ValueError: naming the parameter and what it takes.
         """
-        problem = f"{self.name} must be {self.describe()}, got {value!r}"
+        # reprlib: a value of a megabyte is not echoed back whole.
+        problem = f"{self.name} must be {self.describe()}, got {reprlib.repr(value)}"
         if value is None and self.default is None:
             return None
         if self.type is bool:
@@ -75,16 +82,25 @@ class Parameter:
                 raise ValueError(problem)
             return value
         if self.type is list:
-            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            if (
+                not isinstance(value, list | tuple)
+                or len(value) > MAX_LIST_ITEMS
+                or not all(isinstance(v, str) and len(v) <= MAX_STRING for v in value)
+            ):
                 raise ValueError(problem)
             return list(value)
         if self.type is str:
-            if not isinstance(value, str) or (self.choices and value not in self.choices) or len(value) > 500:
+            chosen = not self.choices or value in self.choices
+            if not isinstance(value, str) or not chosen or len(value) > MAX_STRING:
                 raise ValueError(problem)
             return value
-        # Numbers: bool is an int in Python, not here; an integral float is fine for an int.
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(problem)
+        # Numbers: bool is an int in Python, not here; an integral float is fine for an int. An int
+        # too large for a float (10**400) is refused, not an OverflowError.
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(problem)
+        except OverflowError:
+            raise ValueError(problem) from None
         if self.type is int:
             if value != int(value) or (self.multiple_of and int(value) % self.multiple_of):
                 raise ValueError(problem)

@@ -113,6 +113,8 @@ class ScoreNormalizer:
     high: float
 
     def __post_init__(self) -> None:
+        if not np.isfinite([self.low, self.threshold, self.high]).all():
+            raise ValueError(f"need finite bounds, got {self.low}, {self.threshold}, {self.high}")
         if not self.low < self.threshold < self.high:
             raise ValueError(f"need low < threshold < high, got {self.low}, {self.threshold}, {self.high}")
 

@@ -10,6 +10,7 @@ from inference.models import DataSnapshot, ModelVersion, ModelVersionStatus
 from inference.services.jobs import JobContext, JobError
 from inference.services.scoring import StoredImages, model_load, snapshot_test_set
 from inference.services.snapshots import snapshot_create
+from inference.services.versions import model_version_promote_if_better
 
 
 def evaluate_execute(context: JobContext) -> None:
@@ -45,7 +46,13 @@ def evaluate_execute(context: JobContext) -> None:
     with transaction.atomic():
         context.hold_check()
         child = ModelVersion.objects.select_for_update().filter(pk=child_id).first() if child_id else None
+        promoted = False
         if child is not None:
             child.metrics = {**child.metrics, "parent": result}
             child.save(update_fields=["metrics"])
-        context.complete(result, message=f"evaluated model {version.pk} on {len(images)} images")
+            promoted = model_version_promote_if_better(child=child)
+        context.complete(
+            {**result, "promoted": child.pk if promoted else None},
+            message=f"evaluated model {version.pk} on {len(images)} images"
+            + (f"; model {child.pk} beat it and was promoted" if promoted else ""),
+        )

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import Image
+from annotations.services.storage import storage_tree_delete
 from inference.ml.algorithms.features import FeatureDetector
 from inference.ml.export import DecisionRule, ExportResult, export_model
 from inference.ml.thresholds import ScoreNormalizer
@@ -31,7 +32,7 @@ from inference.services.scoring import (
     model_load,
     snapshot_test_set,
 )
-from inference.services.versions import VersionNotReady, storage_tree_delete
+from inference.services.versions import VersionNotReady
 
 PARITY_SAMPLE = 16  # training images compared when the version has no test image
 

@@ -12,9 +12,10 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from annotations.services.storage import storage_tree_delete
 from inference.models import ExportStatus, Job, JobKind, ModelExport, ModelVersion, ModelVersionStatus
 from inference.services.jobs import job_create
-from inference.services.versions import VersionNotReady, storage_tree_delete
+from inference.services.versions import VersionNotReady
 
 EXPORTABLE_ALGORITHMS = ("patchcore", "padim", "patchcore_ss")
 

@@ -5,8 +5,10 @@ may start it, and what is undone when it is given up. Registered at start-up (`I
 
 from annotations.models import Role
 from inference.models import Job, JobKind
+from inference.services.dataset_imports import import_abandon
 from inference.services.exports import export_abandon
 from inference.services.jobs import JobKindSpec, job_kind_register
+from inference.services.label_exports import label_export_abandon
 from inference.services.versions import model_version_abandon
 
 
@@ -54,6 +56,26 @@ JOB_KINDS = (
         work="inference.services.exporting.export_execute",
         start_role=Role.MANAGER,
         abandon=_export_abandon,
+        reads_only=True,
+    ),
+    # Copying, extracting and ingesting an upload: no model involved. Started by its own route
+    # (POST /api/v1/collections/{id}/imports/, annotators and above), which stages the files first.
+    JobKindSpec(
+        kind=JobKind.IMPORT,
+        task="inference.import",
+        queue="default",
+        work="inference.services.dataset_imports.import_execute",
+        abandon=import_abandon,
+    ),
+    # Writing a collection's images and labels to a zip: no model involved. Started by its own route
+    # (POST /api/v1/collections/{id}/label-exports/, any member), which names the format.
+    JobKindSpec(
+        kind=JobKind.LABEL_EXPORT,
+        task="inference.label_export",
+        queue="default",
+        work="inference.services.label_exports.label_export_execute",
+        abandon=label_export_abandon,
+        reads_only=True,
     ),
     # Re-ranking the review queue and starting a due retraining: queued by decisions, never in a request.
     JobKindSpec(

@@ -12,6 +12,10 @@
   worker that lost its lease (and whose job was given to another) can never write.
 - The reaper (`jobs_reap_stale`) requeues jobs whose worker vanished (lease expired) until the attempt
   cap, then fails them with the reason; it re-sends queued jobs whose message was lost.
+- A send the broker refuses (it is down) leaves the job queued and marked unsent (`enqueued_at` None):
+  the request that made it still answers, and the reaper's next pass sends it. A worker that
+  reconnects after a broker outage re-sends every queued job (`jobs_resend_queued`, from
+  `config.celery_app`), as a broker without persistence comes back empty; a duplicate is a no-op.
 """
 
 import logging
@@ -21,7 +25,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from annotations.models import Collection, Role
+from annotations.services.projects import collection_writable_require
 from inference.models import Job, JobStatus, ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -49,6 +54,8 @@ class JobKindSpec:
             worker only (it may import the learning core).
         start_role: the least role that may start it over the API; None: only the platform does.
         abandon: undoes what a job that will not succeed left half-made (called with the job).
+        reads_only: it writes nothing into its collection (an export), so it may run on an
+            archived one; every other kind is refused there.
     """
 
     kind: str
@@ -57,6 +64,7 @@ class JobKindSpec:
     work: str
     start_role: Role | None = None
     abandon: Callable[[Job], None] | None = None
+    reads_only: bool = False
 
 
 _KINDS: dict[str, JobKindSpec] = {}
@@ -111,9 +119,22 @@ def _send(job_id: int, kind: str) -> None:
     app.send_task(spec.task, args=[job_id], queue=spec.queue)
 
 
+def _send_or_mark_unsent(job_id: int, kind: str) -> None:
+    """Send the job; when the broker cannot take it, leave it queued and unsent for the reaper."""
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
+    try:
+        _send(job_id, kind)
+    except (BrokerUnavailable, OSError) as error:
+        logger.warning("job %s: the broker refused it (%s); the reaper sends it again", job_id, error)
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            enqueued_at=None, message="waiting for the job queue (its broker is not answering)"
+        )
+
+
 def _send_on_commit(job: Job) -> None:
     job_id, kind = job.pk, job.kind
-    transaction.on_commit(lambda: _send(job_id, kind))
+    transaction.on_commit(lambda: _send_or_mark_unsent(job_id, kind))
 
 
 @transaction.atomic
@@ -126,7 +147,13 @@ def job_create(
     created_by: AbstractBaseUser | None = None,
     max_attempts: int | None = None,
 ) -> Job:
-    """A queued job, sent to its queue once the transaction commits."""
+    """A queued job, sent to its queue once the transaction commits.
+
+    Raises:
+        CollectionArchived: the collection is read-only and the kind would change it.
+    """
+    if not job_kind(kind).reads_only:
+        collection_writable_require(collections=Collection.objects.filter(pk=collection.pk))
     job = Job.objects.create(
         kind=kind,
         collection=collection,
@@ -307,18 +334,32 @@ def jobs_reap_stale() -> ReapReport:
             if status == JobStatus.QUEUED:
                 _send_on_commit(job)
             else:
-                _abandon(job)
-    cutoff = now - timedelta(seconds=settings.LOUPE_JOB_REQUEUE_SECONDS)
-    for job in Job.objects.filter(status=JobStatus.QUEUED, enqueued_at__lt=cutoff):
-        with transaction.atomic():
-            if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED, enqueued_at=job.enqueued_at).update(
-                enqueued_at=now
-            ):
-                report.resent.append(job.pk)
-                _send_on_commit(job)
+                _abandon(Job.objects.get(pk=job.pk))  # as now given up: its reason, not its last progress
+    report.resent = jobs_resend_queued(
+        sent_before=now - timedelta(seconds=settings.LOUPE_JOB_REQUEUE_SECONDS)
+    )
     if report.requeued or report.failed or report.cancelled or report.resent:
         logger.warning("reaped stale jobs: %s", report)
     return report
+
+
+def jobs_resend_queued(*, sent_before: datetime) -> list[int]:
+    """Send again the queued jobs never sent (the broker was down) or last sent before `sent_before`;
+    the ids sent. A job's second message finds nothing to claim, so sending too often costs nothing."""
+    resent = []
+    now = timezone.now()
+    unsent_or_old = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=sent_before)
+    for job in Job.objects.filter(unsent_or_old, status=JobStatus.QUEUED):
+        with transaction.atomic():
+            changes: dict[str, Any] = {"enqueued_at": now}
+            if job.enqueued_at is None:
+                changes["message"] = "waiting for a worker"
+            if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED, enqueued_at=job.enqueued_at).update(
+                **changes
+            ):
+                resent.append(job.pk)
+                _send_on_commit(job)
+    return resent
 
 
 class _Heartbeat(threading.Thread):
@@ -346,6 +387,7 @@ class _Heartbeat(threading.Thread):
                     return
                 except DatabaseError:
                     logger.exception("job %s: heartbeat failed, will retry", self.job_id)
+                    connection.close()  # a connection the server dropped never works again: reconnect
                     continue
                 self.cancelled = state.cancel_requested
         finally:

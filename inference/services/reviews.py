@@ -7,6 +7,7 @@ so two reviewers asking at once never get the same prediction; a claim lapses af
 """
 
 from datetime import timedelta
+from enum import StrEnum
 
 import numpy as np
 from django.conf import settings
@@ -17,8 +18,9 @@ from django.db.models.functions import Abs
 from django.utils import timezone
 from numpy.typing import NDArray
 
-from annotations.models import Annotation, Precision, RegionKind, RevisionReason, Verdict
-from annotations.services.annotations import RegionInput, annotation_update
+from annotations.models import Annotation, Collection, Precision, RegionKind, RevisionReason, Split, Verdict
+from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
+from annotations.services.projects import collection_writable_require
 from inference.ml.active import DIVERSE_POOL, review_order
 from inference.models import (
     Decision,
@@ -33,6 +35,7 @@ from inference.models import (
     ReviewStrategy,
 )
 from inference.selectors import active_model_version
+from inference.services.disagreements import disagreement_record, label_contradicted
 from inference.services.jobs import JobContext, job_create
 from inference.services.versions import NothingToTrainOn, training_start
 from inference.truth import verdict_label
@@ -44,6 +47,15 @@ DECISION_VERDICTS = {
     Decision.MISSED_DEFECT: Verdict.DEFECTIVE,
     Decision.UNSURE: Verdict.UNSURE,
 }
+
+
+class QueueScope(StrEnum):
+    """Which undecided images the review queue serves."""
+
+    NEW = "new"  # no human label, outside the train split
+    ALL = "all"
+
+
 # How many candidates one claim attempt looks at before asking the database again.
 CLAIM_BATCH = 20
 # The queue is ranked (re-ranked every RERANK_EVERY decisions) down to this depth; novelty is the
@@ -69,15 +81,19 @@ def _claim_seconds() -> int:
     return settings.LOUPE_REVIEW_CLAIM_SECONDS
 
 
-def review_pending(*, version: ModelVersion) -> QuerySet[Prediction]:
+def review_pending(*, version: ModelVersion, scope: str = QueueScope.NEW) -> QuerySet[Prediction]:
     """The version's predictions nobody has decided on yet, in the queue's order: the ranked ones
-    (see `review_ranks_update`), then the rest closest to the threshold first."""
+    (see `review_ranks_update`), then the rest closest to the threshold first. By default
+    (`QueueScope.NEW`) only images without a human label and outside the train split, where a decision
+    teaches the model something; `QueueScope.ALL` adds the others."""
     reviewed = Review.objects.filter(prediction=OuterRef("pk"))
-    return (
-        Prediction.objects.filter(model_version=version)
-        .exclude(Exists(reviewed))
-        .annotate(uncertainty=Abs(F("normalized_score") - 0.5))
-        .order_by(F("review_rank").asc(nulls_last=True), "uncertainty", "image_id")
+    pending = Prediction.objects.filter(model_version=version).exclude(Exists(reviewed))
+    if QueueScope(scope) == QueueScope.NEW:
+        pending = pending.filter(image__annotation__verdict=Verdict.UNLABELED).exclude(
+            image__split=Split.TRAIN
+        )
+    return pending.annotate(uncertainty=Abs(F("normalized_score") - 0.5)).order_by(
+        F("review_rank").asc(nulls_last=True), "uncertainty", "image_id"
     )
 
 
@@ -89,20 +105,34 @@ def learning_settings(*, collection_id: int) -> LearningSettings:
 
 
 def learning_settings_update(
-    *, collection_id: int, review_strategy: str, retrain_after_reviews: int, algorithm: str
+    *,
+    collection_id: int,
+    review_strategy: str | None = None,
+    retrain_after_reviews: int | None = None,
+    algorithm: str | None = None,
+    score_new_uploads: bool | None = None,
+    promote_better_child: bool | None = None,
 ) -> LearningSettings:
-    """Change how a collection learns; the active model's queue is re-ranked under the new strategy
-    (in a job)."""
+    """Change how a collection learns (what is given; None keeps a setting as it is). A new review
+    strategy re-ranks the active model's queue under it (in a job).
+
+    Raises:
+        CollectionArchived: an archived collection's settings stay as they are.
+    """
+    collection_writable_require(collections=Collection.objects.filter(pk=collection_id))
+    given = {
+        "review_strategy": None if review_strategy is None else ReviewStrategy(review_strategy),
+        "retrain_after_reviews": retrain_after_reviews,
+        "algorithm": algorithm,
+        "score_new_uploads": score_new_uploads,
+        "promote_better_child": promote_better_child,
+    }
     row, _ = LearningSettings.objects.update_or_create(
         collection_id=collection_id,
-        defaults={
-            "review_strategy": ReviewStrategy(review_strategy),
-            "retrain_after_reviews": retrain_after_reviews,
-            "algorithm": algorithm,
-        },
+        defaults={name: value for name, value in given.items() if value is not None},
     )
     version = active_model_version(collection_id=collection_id)
-    if version is not None:
+    if review_strategy is not None and version is not None:
         review_followup_queue(version=version, created_by=None)
     return row
 
@@ -163,12 +193,14 @@ def review_ranks_update(*, version: ModelVersion) -> int:
     return len(order)
 
 
-def review_claim_next(*, version: ModelVersion, reviewer: AbstractBaseUser) -> Prediction | None:
-    """The reviewer's next item: the one they already hold, else the first pending one that nobody
-    holds, now claimed for them. `None` when the queue is empty."""
+def review_claim_next(
+    *, version: ModelVersion, reviewer: AbstractBaseUser, scope: str = QueueScope.NEW
+) -> Prediction | None:
+    """The reviewer's next item of the queue's `scope`: the one they already hold, else the first
+    pending one that nobody holds, now claimed for them. `None` when the queue is empty."""
     now = timezone.now()
     until = now + timedelta(seconds=_claim_seconds())
-    pending = review_pending(version=version)
+    pending = review_pending(version=version, scope=scope)
     held = pending.filter(claimed_by=reviewer, claimed_until__gt=now).first()
     if held is not None:
         Prediction.objects.filter(pk=held.pk).update(claimed_until=until)
@@ -247,26 +279,37 @@ def review_submit(
             regions = []
         elif decision == Decision.TRUE_DEFECT and not annotation.regions.exists():
             regions = _predicted_boxes(prediction)
-    label = f"review: {decision.label.lower()}"
-    if reason:
-        label += f" ({FalsePositiveReason(reason).label})"
-    annotation = annotation_update(
-        annotation_id=annotation.pk,
-        expected_version=expected_version,
-        author=reviewer,
-        reason=RevisionReason.REVIEW,
-        verdict=DECISION_VERDICTS[decision],
-        regions=regions,
-        comment=f"{label}: {comment}" if comment else label,
-    )
-    review = Review.objects.create(
-        prediction=prediction,
-        reviewer=reviewer,
-        decision=decision,
-        reason=reason,
-        comment=comment,
-        revision=annotation.revisions.get(version=annotation.version),
-    )
+    verdict = DECISION_VERDICTS[decision]
+    if label_contradicted(annotation=annotation, verdict=verdict):
+        # The label stands until someone resolves the disagreement (inference.services.disagreements).
+        if annotation.version != expected_version:
+            raise StaleAnnotation(expected_version=expected_version, current_version=annotation.version)
+        collection_writable_require(collections=Collection.objects.filter(images__annotation=annotation))
+        review = Review.objects.create(
+            prediction=prediction, reviewer=reviewer, decision=decision, reason=reason, comment=comment
+        )
+        disagreement_record(review=review, annotation=annotation, verdict=verdict, regions=regions)
+    else:
+        label = f"review: {decision.label.lower()}"
+        if reason:
+            label += f" ({FalsePositiveReason(reason).label})"
+        annotation = annotation_update(
+            annotation_id=annotation.pk,
+            expected_version=expected_version,
+            author=reviewer,
+            reason=RevisionReason.REVIEW,
+            verdict=verdict,
+            regions=regions,
+            comment=f"{label}: {comment}" if comment else label,
+        )
+        review = Review.objects.create(
+            prediction=prediction,
+            reviewer=reviewer,
+            decision=decision,
+            reason=reason,
+            comment=comment,
+            revision=annotation.revisions.get(version=annotation.version),
+        )
     Prediction.objects.filter(pk=prediction.pk).update(claimed_by=None, claimed_until=None)
     version = prediction.model_version
     rerank = Review.objects.filter(prediction__model_version=version).count() % RERANK_EVERY == 0

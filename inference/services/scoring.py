@@ -70,12 +70,28 @@ def snapshot_test_set(snapshot: DataSnapshot) -> tuple[list[Image], list[ImageTr
     return images, [t for t in truths if t.image_id in present]
 
 
+class ModelFilesMissing(JobError):
+    """A version's model files are not in storage (deleted by hand, or a storage that lost them): it
+    cannot score until it is trained again."""
+
+    def __init__(self, version: ModelVersion, name: str) -> None:
+        super().__init__(f"the files of model {version.pk} are missing from storage ({name}): train it again")
+
+
 def model_load(version: ModelVersion) -> AnomalyDetector:
-    """The version's fitted model, read from storage."""
+    """The version's fitted model, read from storage.
+
+    Raises:
+        ModelFilesMissing: one of its files is not in storage.
+    """
     with tempfile.TemporaryDirectory() as folder:
         for name in ARTIFACT_FILES:
-            with default_storage.open(f"{version.artifact_prefix}/{name}", "rb") as source:
-                Path(folder, name).write_bytes(source.read())
+            key = f"{version.artifact_prefix}/{name}"
+            try:
+                with default_storage.open(key, "rb") as source:
+                    Path(folder, name).write_bytes(source.read())
+            except FileNotFoundError:
+                raise ModelFilesMissing(version, key) from None
         return load_algorithm(folder, device=settings.LOUPE_ML_DEVICE)
 
 
@@ -110,7 +126,8 @@ def flagged_region_types(
     return named
 
 
-def _region_rows(anomaly_map: Any, threshold: float, types: list[tuple[str, float]] | None) -> list[dict]:
+def region_rows(anomaly_map: Any, threshold: float, types: list[tuple[str, float]] | None) -> list[dict]:
+    """The map's flagged regions as predictions store them, each with its type where `types` names it."""
     regions = [region.to_dict() for region in extract_regions(anomaly_map, threshold, MIN_REGION_AREA)]
     if types is not None:
         for region, (name, probability) in zip(regions, types, strict=True):
@@ -150,7 +167,7 @@ def predictions_write(
                 heatmap=stored,
                 heatmap_low=low,
                 heatmap_high=high,
-                regions=_region_rows(
+                regions=region_rows(
                     anomaly_map, version.pixel_threshold, region_types[i] if region_types else None
                 ),
                 descriptor=[round(float(v), 4) for v in map_descriptor(anomaly_map, low, high)],

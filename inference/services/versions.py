@@ -11,12 +11,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import Collection
+from annotations.services.projects import collection_writable_require
+from annotations.services.storage import storage_tree_delete
 from inference.ml.thresholds import ScoreNormalizer
-from inference.models import Job, JobKind, ModelVersion, ModelVersionStatus, Prediction, SnapshotRole
+from inference.models import (
+    Job,
+    JobKind,
+    LearningSettings,
+    ModelVersion,
+    ModelVersionStatus,
+    Prediction,
+    SnapshotRole,
+)
+from inference.selectors import production_version
 from inference.services.jobs import job_create
 from inference.services.snapshots import snapshot_create
 
 ARTIFACT_FILES = ("model.safetensors", "model.json")
+# A better child: a higher image AUROC than its parent on the same test images, and none of these lower
+# by more than PROMOTION_TOLERANCE (what a test split of a few dozen images cannot tell apart).
+PROMOTION_GUARDS = ("f1_max", "aupro", "pixel_auroc")
+PROMOTION_TOLERANCE = 0.01
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
 
@@ -41,18 +56,6 @@ def artifact_delete(*, prefix: str) -> None:
     for name in ARTIFACT_FILES:
         if default_storage.exists(f"{prefix}/{name}"):
             default_storage.delete(f"{prefix}/{name}")
-
-
-def storage_tree_delete(*, prefix: str) -> None:
-    """Delete every stored file under the folder `prefix` (nothing when it does not exist)."""
-    try:
-        folders, files = default_storage.listdir(prefix)
-    except FileNotFoundError:
-        return
-    for name in files:
-        default_storage.delete(f"{prefix}/{name}")
-    for folder in folders:
-        storage_tree_delete(prefix=f"{prefix}/{folder}")
 
 
 def model_version_delete(*, version: ModelVersion) -> None:
@@ -87,8 +90,10 @@ def training_start(
     The training and test images are frozen now, so what is trained is what was asked for.
 
     Raises:
+        CollectionArchived: the collection is read-only.
         NothingToTrainOn: the collection has no training images.
     """
+    collection_writable_require(collections=Collection.objects.filter(pk=collection.pk))
     snapshot = snapshot_create(collection=collection)
     if not snapshot.counts.get(SnapshotRole.TRAIN):
         raise NothingToTrainOn(collection)  # the transaction, snapshot included, rolls back
@@ -123,6 +128,17 @@ def model_version_abandon(*, version_id: int) -> None:
         transaction.on_commit(lambda: artifact_delete(prefix=version.artifact_prefix))
 
 
+def model_version_threshold_range(*, version: ModelVersion) -> tuple[float, float]:
+    """The thresholds a version may be given (raw units): its score range at training, widened by
+    its own width on each side. Fixed at training, so no series of thresholds grows the normalizer
+    without bound (each one outside the range widens it)."""
+    low, high = version.heatmap_low, version.heatmap_high
+    if low is None or high is None:
+        low, high = version.normalizer["low"], version.normalizer["high"]
+    span = max(high - low, 1e-6)
+    return low - span, high + span
+
+
 @transaction.atomic
 def model_version_threshold_set(
     *, version: ModelVersion, threshold: float, by: AbstractBaseUser | None
@@ -133,8 +149,10 @@ def model_version_threshold_set(
     threshold of every normalized score.
 
     Raises:
+        CollectionArchived: the collection is read-only.
         VersionNotReady: the version is training or failed.
     """
+    collection_writable_require(collections=Collection.objects.filter(pk=version.collection_id))
     # Locked, so two managers saving at once leave one threshold and predictions that agree with it.
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersionStatus.READY:
@@ -161,11 +179,46 @@ def model_version_promote(*, version: ModelVersion, by: AbstractBaseUser | None)
     """Make a ready version the collection's production model (the most recently promoted one is).
 
     Raises:
+        CollectionArchived: the collection is read-only.
         VersionNotReady: the version is training or failed.
     """
+    collection_writable_require(collections=Collection.objects.filter(pk=version.collection_id))
     if version.status != ModelVersionStatus.READY:
         raise VersionNotReady(version, "promoted")
     version.promoted_at = timezone.now()
     version.promoted_by = by if by is not None and by.is_authenticated else None
     version.save(update_fields=["promoted_at", "promoted_by"])
     return version
+
+
+def child_beats_parent(*, child: dict[str, Any], parent: dict[str, Any]) -> bool:
+    """Whether a child version's metrics beat its parent's, both measured on the child's test images:
+    a higher image AUROC, and no guard metric (`PROMOTION_GUARDS`) both report lower by more than
+    `PROMOTION_TOLERANCE`. Without an image AUROC on both sides there is nothing to go by: False."""
+    if not isinstance(child.get("image_auroc"), float | int) or not isinstance(
+        parent.get("image_auroc"), float | int
+    ):
+        return False
+    if child["image_auroc"] <= parent["image_auroc"]:
+        return False
+    return all(
+        child[key] >= parent[key] - PROMOTION_TOLERANCE
+        for key in PROMOTION_GUARDS
+        if isinstance(child.get(key), float | int) and isinstance(parent.get(key), float | int)
+    )
+
+
+def model_version_promote_if_better(*, child: ModelVersion) -> bool:
+    """Promote `child` when its collection asks for better children to be promoted automatically, its
+    parent is the version in production, and it beats that parent on its test images (the parent's
+    figures there are `child.metrics["parent"]`). Returns whether it was promoted."""
+    wanted = LearningSettings.objects.filter(
+        collection_id=child.collection_id, promote_better_child=True, collection__archived_at__isnull=True
+    ).exists()
+    production = production_version(collection_id=child.collection_id)
+    if not wanted or production is None or child.parent_id != production.pk:
+        return False
+    if not child_beats_parent(child=child.metrics, parent=child.metrics.get("parent") or {}):
+        return False
+    model_version_promote(version=child, by=None)
+    return True

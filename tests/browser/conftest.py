@@ -44,8 +44,11 @@ def browser() -> Iterator:
         if os.environ.get("LOUPE_REQUIRE_BROWSER"):
             pytest.fail(f"browser tests must run here (LOUPE_REQUIRE_BROWSER is set) but {reason}")
         pytest.skip(reason)
+    from django.urls import get_resolver
     from playwright.sync_api import sync_playwright
 
+    # Loaded now, not inside the first page load's timeout (importing every view takes seconds).
+    get_resolver().url_patterns  # noqa: B018
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

@@ -90,7 +90,7 @@ def test_upload_draw_save_reload(page):
     page.click(".upload-form button[type=submit]")
     page.wait_for_selector(".message-success")
     assert "2 images added" in page.locator(".message-success").inner_text()
-    assert "notes.txt: not an image" in page.locator(".message-error").inner_text()
+    assert "notes.txt: the file is not an image" in page.locator(".message-error").inner_text()
     image = Image.objects.get(collection=team.collection, original_name="panel-a.png")
     assert (image.width, image.height) == (640, 480)
 

@@ -98,10 +98,20 @@ def test_the_threshold_moves_the_confusion_matrix_and_a_manager_saves_it(page):
         seen.add(tuple(matrix(page).values()))
     assert len(seen) > 4  # it went through many different matrices
 
-    # Save the number box's threshold: every prediction is decided by it.
+    # Save the number box's threshold: a confirmation says what changes; cancelled, nothing does.
     page.fill("#threshold-number", "0.7")
     page.click("#threshold-save")
-    page.wait_for_function("document.querySelector('#models-status').textContent.includes('saved')")
+    dialog = page.locator("dialog.confirm-dialog")
+    assert "Of its 11 scored test images, 6 are flagged defective at it (3 now)." in dialog.inner_text()
+    screenshot(page, "models-confirm-threshold.png")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert dialog.count() == 0
+    newer.refresh_from_db()
+    assert newer.threshold == 1.0
+    # Confirmed: every prediction is decided by it.
+    page.click("#threshold-save")
+    page.locator("dialog.confirm-dialog").get_by_role("button", name="Save threshold").click()
+    page.wait_for_function("() => document.querySelector('#models-status').textContent.includes('saved')")
     newer.refresh_from_db()
     assert (newer.threshold, newer.threshold_method, newer.threshold_set_by) == (0.7, "manual", team.manager)
     for score, flagged in Prediction.objects.filter(model_version=newer).values_list("score", "is_defective"):
@@ -122,17 +132,23 @@ def test_the_threshold_moves_the_confusion_matrix_and_a_manager_saves_it(page):
     assert [cell.inner_text() for cell in first.locator("td").all()] == ["0.875", "0.958", "+0.083 ▲ better"]
     screenshot(page, "models-compare.png")
 
-    # Promote the older version: the page reloads with it in production.
+    # Promote the older version, confirmed: the page draws itself again with it in production,
+    # without a reload (the marker below survives only in this page's document).
     page.click(f"button[data-show-version='{older.pk}']")
     wait_for_version(page, older)
-    with page.expect_navigation():
-        page.click("#promote")
-    assert page.url.endswith(f"/models/?version={older.pk}")
+    page.evaluate("window.notReloaded = true")
+    page.click("#promote")
+    dialog = page.locator("dialog.confirm-dialog")
+    asked = dialog.inner_text()
+    assert f"model {older.pk}" in asked and "No model is in production yet." in asked
+    dialog.get_by_role("button", name="Promote").click()
+    page.wait_for_function("() => document.querySelector('#promote').textContent === 'In production'")
+    assert page.evaluate("window.notReloaded") is True
+    assert f"In production: model {older.pk}" in page.inner_text("[data-field=production]")
     wait_for_version(page, older)
     older.refresh_from_db()
     assert older.promoted_by == team.manager
-    assert page.inner_text("#promote") == "In production"
-    assert page.errors == []
+    assert page.errors == [] and page.dialogs == []
 
 
 def test_viewers_see_no_controls_and_compare_stored_metrics(page):

@@ -66,7 +66,7 @@ def test_grid_upload_stores_good_files_and_names_bad_ones(client, team):
     response = client.post(url, {"files": files}, follow=True)
     html = response.content.decode()
     assert "1 image added; 1 was already in the collection." in html
-    assert "broken.png: not an image in an accepted format" in html
+    assert "broken.png: the file is not an image in an accepted format" in html
     assert Image.objects.filter(collection=team.collection, original_name="new.png").exists()
     assert Image.objects.filter(collection=team.collection).count() == 2
     # The upload form is on the grid for annotators.

@@ -31,7 +31,9 @@ def test_display_streams_a_browser_format_as_stored(client, team, media_root):
     assert b"".join(response.streaming_content) == (media_root / team.image.file.name).read_bytes()
 
 
-def test_display_renders_a_16_bit_tiff_as_an_8_bit_png(client, team):
+def test_display_renders_a_16_bit_tiff_as_an_8_bit_png_once_kept_beside_the_thumbnail(
+    client, team, media_root, monkeypatch
+):
     values = np.linspace(1000, 3000, 40 * 30).reshape(30, 40).astype(np.uint16)
     out = io.BytesIO()
     PILImage.fromarray(values).save(out, format="TIFF")
@@ -43,10 +45,17 @@ def test_display_renders_a_16_bit_tiff_as_an_8_bit_png(client, team):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    shown = decode(response.content)
+    shown = decode(b"".join(response.streaming_content))
     assert (shown.format, shown.mode, shown.size) == ("PNG", "L", (40, 30))
     pixels = np.asarray(shown)
     assert pixels.min() == 0 and pixels.max() == 255  # stretched over the actual range
+    rendition = media_root / image.thumbnail.name.replace(".jpg", ".display.png")
+    assert rendition.is_file()
+
+    # Later requests serve the kept rendition: the original is not decoded again.
+    monkeypatch.setattr(PILImage, "open", lambda *args, **kwargs: pytest.fail("decoded again"))
+    again = client.get(reverse("image-display", args=[image.pk]))
+    assert b"".join(again.streaming_content) == rendition.read_bytes()
 
 
 def test_labels_png_has_the_image_size_and_colour_exactly_where_masks_are(client, team):

@@ -45,7 +45,7 @@ def test_create_project_with_a_taken_name_shows_an_error(client, team):
     client.force_login(team.viewer)
     response = client.post(reverse("project-list"), {"name": "team"})
     assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    assert "already have a project" in response.content.decode()
     assert Project.objects.count() == 1
 
 

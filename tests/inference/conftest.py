@@ -71,12 +71,16 @@ def _purge_queues() -> None:
 class WorkerProcess:
     """`celery -A config worker` in its own process group, on the test's database and media."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, options: tuple[str, ...] = ()) -> None:
         self.log = log
         self._log_file = log.open("wb")
         self.process = subprocess.Popen(
             embedded_worker_command(
-                "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle"
+                "--hostname",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                *options,
             ),
             cwd=REPO,
             env=env,
@@ -97,6 +101,10 @@ class WorkerProcess:
                 break
             time.sleep(0.2)
         raise AssertionError(f"the worker did not start:\n{self.output()[-4000:]}")
+
+    def wait_exit(self, timeout: float = 120) -> int:
+        """Wait for a worker that ends by itself (e.g. one that kills itself at a chosen point)."""
+        return self.process.wait(timeout=timeout)
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children: nothing gets to clean up."""
@@ -137,8 +145,8 @@ def celery_worker_process(
     if app.conf.broker_url.startswith("filesystem"):
         env.pop("CELERY_BROKER_URL", None)
 
-    def start(*, ready: bool = True, **extra_env: str) -> WorkerProcess:
-        worker = WorkerProcess({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log")
+    def start(*, ready: bool = True, options: tuple[str, ...] = (), **extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess({**env, **extra_env}, tmp_path / f"worker-{len(workers)}.log", options)
         workers.append(worker)
         return worker.wait_ready() if ready else worker
 

@@ -136,41 +136,47 @@ def scored_version(
         heatmap_high=2.0,
         snapshot=snapshot_of(collection, test=list(scores) if test else []),
     )
-    normalizer = ScoreNormalizer(**version.normalizer)
     for image, score in scores.items():
-        yy, xx = np.mgrid[: image.height, : image.width]
-        radius = max(image.width, image.height) / 4
-        blob = score * np.exp(-((xx - image.width / 2) ** 2 + (yy - image.height / 2) ** 2) / radius**2)
-        key = heatmap_key(version=version, image_id=image.pk)
-        stored = default_storage.save(key, ContentFile(heatmap_png(blob, 0.0, 2.0)))
-        above = blob >= threshold
-        rows, cols = np.nonzero(above)
-        regions = (
-            [
-                {
-                    "x": int(cols.min()),
-                    "y": int(rows.min()),
-                    "width": int(cols.max() - cols.min() + 1),
-                    "height": int(rows.max() - rows.min() + 1),
-                    "area": int(above.sum()),
-                    "peak": float(score),
-                }
-            ]
-            if above.any()
-            else []
-        )
-        Prediction.objects.create(
-            model_version=version,
-            image=image,
-            score=score,
-            normalized_score=float(normalizer(score)),
-            is_defective=score >= threshold,
-            heatmap=stored,
-            heatmap_low=0.0,
-            heatmap_high=2.0,
-            regions=regions,
-        )
+        prediction_add(version, image, score=score)
     return version
+
+
+def prediction_add(version: ModelVersion, image: Image, *, score: float) -> Prediction:
+    """The version's prediction of an image, as a worker writes it: a blob at the image's centre
+    peaking at `score` for a heatmap (raw range 0 to 2), its region where it passes the threshold."""
+    normalizer = ScoreNormalizer(**version.normalizer)
+    yy, xx = np.mgrid[: image.height, : image.width]
+    radius = max(image.width, image.height) / 4
+    blob = score * np.exp(-((xx - image.width / 2) ** 2 + (yy - image.height / 2) ** 2) / radius**2)
+    key = heatmap_key(version=version, image_id=image.pk)
+    stored = default_storage.save(key, ContentFile(heatmap_png(blob, 0.0, 2.0)))
+    above = blob >= version.threshold
+    rows, cols = np.nonzero(above)
+    regions = (
+        [
+            {
+                "x": int(cols.min()),
+                "y": int(rows.min()),
+                "width": int(cols.max() - cols.min() + 1),
+                "height": int(rows.max() - rows.min() + 1),
+                "area": int(above.sum()),
+                "peak": float(score),
+            }
+        ]
+        if above.any()
+        else []
+    )
+    return Prediction.objects.create(
+        model_version=version,
+        image=image,
+        score=score,
+        normalized_score=float(normalizer(score)),
+        is_defective=score >= version.threshold,
+        heatmap=stored,
+        heatmap_low=0.0,
+        heatmap_high=2.0,
+        regions=regions,
+    )
 
 
 def ready_export(version: ModelVersion, files: dict[str, bytes] | None = None) -> ModelExport:

@@ -14,10 +14,13 @@ from PIL import Image
 
 from inference.ml.algorithms import LabeledImage, get_algorithm
 from inference.ml.export import PARITY_TOLERANCE, DecisionRule, export_model
+from inference.ml.export.assembly import ImageVerdict, resize, stitch
 from inference.ml.export.bundle import sha256_of
+from inference.ml.export.manifest import image_score_rule
 from inference.ml.export.parity import RUNNER, measure_parity, runner
 from inference.ml.postprocess import extract_regions
-from inference.ml.preprocessing import _tile_starts
+from inference.ml.preprocessing import PreprocessConfig, _tile_starts, image_views
+from inference.ml.preprocessing import stitch as preprocessing_stitch
 from inference.ml.synthetic import add_defect, normal_texture
 from inference.ml.thresholds import ScoreNormalizer, f1_optimal_threshold
 
@@ -85,15 +88,17 @@ def test_export_matches_the_detector_on_every_runtime(tmp_path, images, algorith
     assert manifest["algorithm"] == algorithm and manifest["provenance"]["version_id"] == 7
     assert manifest["decision"]["threshold"] == rule.threshold
     assert manifest["canvas"]["mode"] == detector.params.preprocess_mode
-    props = {p.key: p.value for p in onnx.load(str(tmp_path / "model.onnx")).metadata_props}
+    graph = onnx.load(str(tmp_path / "model.onnx"))
+    # The graph itself gives the verdict, not only maps for a runner to score.
+    assert [o.name for o in graph.graph.output] == ["anomaly_map", "score", "normalized_score", "decision"]
+    props = {p.key: p.value for p in graph.metadata_props}
     assert json.loads(props["loupe_manifest"])["canvas"] == manifest["canvas"]
     if algorithm == "patchcore_ss":
         assert detector.head is not None  # the head and fusion are in the graph, not dropped
 
     # The shipped runner's verdicts are Loupe's: decisions, regions, normalised scores.
     inspector = runner().Inspector(tmp_path)
-    for index, anomaly_map in enumerate(inspector.maps(images["test"])):
-        verdict = inspector.verdict(anomaly_map)
+    for index, (_map, verdict) in enumerate(inspector.inspect(images["test"])):
         score = float(predicted.scores[index])
         assert verdict["decision"] == ("defective" if score >= rule.threshold else "normal")
         assert abs(verdict["normalized_score"] - float(rule.normalizer(score))) <= PARITY_TOLERANCE
@@ -168,6 +173,23 @@ def test_the_python_runner_needs_neither_django_nor_loupe_nor_torch(tmp_path, im
     assert missing.returncode != 0 and "missing.png" in missing.stderr
 
 
+@pytest.mark.slow
+def test_the_python_runner_batches_consecutive_images_of_one_shape(tmp_path, images):
+    detector, _predicted, rule = fitted(images, "patchcore", preprocess_mode="tile", tile_scale=1.0)
+    export_model(detector, tmp_path, rule=rule, provenance={}, parity_images=images["test"][:1])
+    batched = runner().Inspector(tmp_path, batch_size=16)
+    forward, shapes = batched.forward, []
+    batched.forward = lambda inputs: shapes.append(inputs["canvases"].shape[:2]) or forward(inputs)
+    together = list(batched.inspect(images["test"]))
+    # Six 96 x 128 images of two tiles each, then three of other shapes or (16-bit) not consecutive.
+    assert shapes == [(6, 2), (1, 3), (1, 1), (1, 2)]
+    alone = list(runner().Inspector(tmp_path, batch_size=1).inspect(images["test"]))
+    for (map_a, verdict_a), (map_b, verdict_b) in zip(together, alone, strict=True):
+        np.testing.assert_allclose(map_a, map_b, atol=1e-6)
+        assert verdict_a["decision"] == verdict_b["decision"]
+        assert verdict_a["normalized_score"] == pytest.approx(verdict_b["normalized_score"], abs=1e-6)
+
+
 @pytest.mark.parametrize(("source", "target"), [(460, 96), (96, 96), (60, 96), (1130, 320), (7, 3)])
 def test_the_runners_resize_is_torchs_antialiased_bilinear(source, target):
     rng = np.random.default_rng(source)
@@ -182,13 +204,48 @@ def test_the_runners_resize_is_torchs_antialiased_bilinear(source, target):
     np.testing.assert_allclose(runner().resize_antialiased(chw, (target, target + 1)), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize(("source", "target"), [((40, 60), (100, 130)), ((96, 96), (60, 200))])
-def test_the_runners_map_resize_is_torchs_bilinear(source, target):
-    plane = np.random.default_rng(1).random(source, dtype=np.float32)
-    expected = F.interpolate(
-        torch.from_numpy(plane)[None, None], size=target, mode="bilinear", align_corners=False
+@pytest.mark.parametrize(
+    ("source", "target"), [((40, 60), (100, 130)), ((96, 96), (60, 200)), ((50, 70), (50, 70))]
+)
+def test_the_graphs_map_resize_is_torchs_bilinear(source, target):
+    maps = torch.from_numpy(np.random.default_rng(1).random((2, *source), dtype=np.float32))
+    expected = F.interpolate(maps[:, None], size=target, mode="bilinear", align_corners=False)[:, 0]
+    resized = resize(maps, torch.tensor(source), torch.tensor(target))
+    torch.testing.assert_close(resized, expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(("shape", "scale"), [((200, 130), 1.0), ((300, 500), 0.5), ((60, 200), 1.0)])
+def test_the_graph_stitches_tiles_as_the_platform_does(shape, scale):
+    config = PreprocessConfig(image_size=96, mode="tile", tile_scale=scale, tile_overlap=16)
+    views = [view for _canvas, view in image_views(np.zeros((*shape, 3), np.float32), 0, config)]
+    rng = np.random.default_rng(2)
+    maps = [rng.random((96, 96), dtype=np.float32) for _ in views]
+    places = torch.tensor([[*v.valid, *v.offset] for v in views], dtype=torch.float32)
+    scaled = torch.tensor(views[0].scaled_shape)
+    stitched = resize(
+        stitch(torch.from_numpy(np.stack(maps))[None], places, scaled), scaled, torch.tensor(shape)
     )
-    np.testing.assert_allclose(runner().resize_bilinear(plane, target), expected[0, 0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(stitched[0].numpy(), preprocessing_stitch(maps, views), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"image_score": "peak_or_mean"},
+        {"image_score": "map_max"},
+        {"image_score": "map_top", "map_top_fraction": 0.03},
+    ],
+)
+def test_the_graphs_verdict_is_the_platforms(images, params):
+    detector, predicted, rule = fitted(images, "patchcore", **params)
+    verdict = ImageVerdict(image_score_rule(detector), rule)
+    for anomaly_map, score in zip(predicted.anomaly_maps, predicted.scores, strict=True):
+        got, normalized, defective = verdict(
+            torch.from_numpy(anomaly_map)[None], torch.tensor(anomaly_map.shape)
+        )
+        assert float(got[0]) == pytest.approx(float(score), abs=1e-5)
+        assert float(normalized[0]) == pytest.approx(float(rule.normalizer(float(score))), abs=1e-6)
+        assert bool(defective[0]) == (float(score) >= rule.threshold)
 
 
 def test_the_runners_regions_and_tiles_are_loupes():

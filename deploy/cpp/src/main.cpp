@@ -9,7 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
+#include <cstdint>
+#include <memory>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -28,7 +29,8 @@ const char* const kUsage =
     "\n"
     "Inspect PNG or JPEG images with a model exported from Loupe; one JSON line per image.\n"
     "  --fp16          run the FP16 OpenVINO IR instead of the FP32 one\n"
-    "  --batch-size N  canvases per forward pass (default 16)\n";
+    "  --batch-size N  canvases per forward pass at most (default 16); consecutive images of one\n"
+    "                  shape share a pass\n";
 
 // The path as Python's pathlib writes it (str(Path(p))): repeated and trailing slashes and "." parts go.
 std::string python_path(const std::string& path) {
@@ -119,59 +121,89 @@ std::string verdict_line(const std::string& image, const loupe::Verdict& v) {
     return out;
 }
 
-// The compiled graph: canvases (N, 3, S, S) and, when it declares it, valid (N, 4) to maps (N, S, S).
+// The compiled graph: canvases (N, T, 3, S, S) of N images of one shape, places (T, 6), scaled_shape and
+// image_shape (2) in; anomaly_map (N, H, W), score, normalized_score (N) and decision (N) out.
 class Model {
 public:
     Model(const std::string& xml, const loupe::Manifest& manifest) : size_(manifest.size) {
         ov::Core core;
         compiled_ = core.compile_model(xml, "CPU",
                                        ov::AnyMap{{"INFERENCE_PRECISION_HINT", manifest.inference_precision}});
-        bool found = false;
-        for (const ov::Output<const ov::Node>& input : compiled_.inputs()) {
-            if (input.get_names().count("canvases")) {
-                canvases_ = input;
-                found = true;
-            } else if (input.get_names().count("valid")) {
-                valid_ = input;
-                has_valid_ = true;
-            }
+        for (const char* name : {"canvases", "places", "scaled_shape", "image_shape"}) {
+            inputs_.push_back(find(compiled_.inputs(), name, xml, "input"));
         }
-        if (!found) throw std::runtime_error(xml + " has no input called 'canvases'");
-        output_ = compiled_.output(0);
-        for (const ov::Output<const ov::Node>& output : compiled_.outputs()) {
-            if (output.get_names().count("maps")) output_ = output;
+        for (const char* name : {"anomaly_map", "score", "normalized_score", "decision"}) {
+            outputs_.push_back(find(compiled_.outputs(), name, xml, "output"));
         }
         request_ = compiled_.create_infer_request();
     }
 
-    // Maps of `count` canvases, appended to `maps` (size x size floats each).
-    void forward(std::vector<float>& canvases, std::vector<float>& valid, std::size_t count,
-                 std::deque<std::vector<float>>& maps) {
-        const std::size_t s = static_cast<std::size_t>(size_);
-        request_.set_tensor(canvases_, ov::Tensor(ov::element::f32, ov::Shape{count, 3, s, s}, canvases.data()));
-        if (has_valid_) request_.set_tensor(valid_, ov::Tensor(ov::element::f32, ov::Shape{count, 4}, valid.data()));
-        request_.infer();
-        ov::Tensor out = request_.get_tensor(output_);
-        if (out.get_element_type() != ov::element::f32 || out.get_size() != count * s * s) {
-            throw std::runtime_error("the model's maps have shape " + out.get_shape().to_string() + ", expected [" +
-                                     std::to_string(count) + "," + std::to_string(s) + "," + std::to_string(s) +
-                                     "] float32");
+    // The verdicts (regions not yet found) and maps of the batch's images, in order.
+    std::vector<loupe::Verdict> forward(std::vector<float>& canvases, const loupe::Canvases& layout, std::size_t count,
+                                        int height, int width, std::vector<std::vector<float>>& maps) {
+        const std::size_t s = static_cast<std::size_t>(size_), tiles = layout.places.size();
+        std::vector<float> places;
+        for (const loupe::Place& p : layout.places) {
+            for (int v : {p.top, p.left, p.bottom, p.right, p.row, p.col}) places.push_back(static_cast<float>(v));
         }
-        const float* data = out.data<const float>();
-        for (std::size_t i = 0; i < count; ++i) maps.emplace_back(data + i * s * s, data + (i + 1) * s * s);
+        std::int64_t scaled[2] = {layout.scaled_height, layout.scaled_width};
+        std::int64_t shape[2] = {height, width};
+        request_.set_tensor(inputs_[0], ov::Tensor(ov::element::f32, ov::Shape{count, tiles, 3, s, s}, canvases.data()));
+        request_.set_tensor(inputs_[1], ov::Tensor(ov::element::f32, ov::Shape{tiles, 6}, places.data()));
+        request_.set_tensor(inputs_[2], ov::Tensor(ov::element::i64, ov::Shape{2}, scaled));
+        request_.set_tensor(inputs_[3], ov::Tensor(ov::element::i64, ov::Shape{2}, shape));
+        request_.infer();
+        const std::size_t pixels = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
+        const float* map = floats(request_.get_tensor(outputs_[0]), count * pixels, "anomaly_map");
+        const float* score = floats(request_.get_tensor(outputs_[1]), count, "score");
+        const float* normalized = floats(request_.get_tensor(outputs_[2]), count, "normalized_score");
+        ov::Tensor decision = request_.get_tensor(outputs_[3]);
+        const ov::element::Type type = decision.get_element_type();
+        if ((type != ov::element::boolean && type != ov::element::u8) || decision.get_size() != count) {
+            throw std::runtime_error("the model's decision is " + type.get_type_name() + " of shape " +
+                                     decision.get_shape().to_string() + ", expected " + std::to_string(count) +
+                                     " booleans");
+        }
+        const unsigned char* defective = static_cast<const unsigned char*>(decision.data());
+        std::vector<loupe::Verdict> out(count);
+        maps.clear();
+        for (std::size_t i = 0; i < count; ++i) {
+            out[i].score = score[i];
+            out[i].normalized_score = normalized[i];
+            out[i].defective = defective[i] != 0;
+            maps.emplace_back(map + i * pixels, map + (i + 1) * pixels);
+        }
+        return out;
     }
 
 private:
+    static ov::Output<const ov::Node> find(const std::vector<ov::Output<const ov::Node>>& ports, const char* name,
+                                           const std::string& xml, const char* kind) {
+        for (const ov::Output<const ov::Node>& port : ports) {
+            if (port.get_names().count(name)) return port;
+        }
+        throw std::runtime_error(xml + " has no " + kind + " called '" + name + "': is it a Loupe export of format 2?");
+    }
+
+    static const float* floats(const ov::Tensor& tensor, std::size_t expected, const char* name) {
+        if (tensor.get_element_type() != ov::element::f32 || tensor.get_size() != expected) {
+            throw std::runtime_error(std::string("the model's ") + name + " has shape " +
+                                     tensor.get_shape().to_string() + ", expected " + std::to_string(expected) +
+                                     " float32 values");
+        }
+        return tensor.data<const float>();
+    }
+
     int size_;
     ov::CompiledModel compiled_;
     ov::InferRequest request_;
-    ov::Output<const ov::Node> canvases_, valid_, output_;
-    bool has_valid_ = false;
+    std::vector<ov::Output<const ov::Node>> inputs_, outputs_;
 };
 
-struct Pending {  // an image whose canvases are queued or run
-    std::string path;
-    loupe::Canvases layout;  // its canvases' pixels are dropped once queued
+struct Batch {  // consecutive images of one shape, whose canvases run in one forward pass
+    std::vector<std::string> paths;
+    std::vector<float> canvases;
+    loupe::Canvases layout;  // the shared places and scaled shape (its pixels are in `canvases`)
     int height = 0, width = 0;
 };
 
@@ -194,32 +226,21 @@ int run(const std::string& directory, const std::vector<std::string>& images, bo
         return 2;
     }
 
-    const std::size_t canvas_floats = static_cast<std::size_t>(3) * manifest.size * manifest.size;
-    const std::size_t batch = static_cast<std::size_t>(batch_size);
-    std::vector<float> canvases, valid;  // the queued canvases, batched across images
-    std::size_t queued = 0;
-    std::deque<Pending> layouts;          // images not yet printed, in order
-    std::deque<std::vector<float>> done;  // canvas maps not yet stitched, in order
-
+    Batch batch;
+    std::vector<std::vector<float>> maps;
     auto flush = [&]() {
-        model->forward(canvases, valid, queued, done);
-        canvases.clear();
-        valid.clear();
-        queued = 0;
-    };
-    auto print_ready = [&]() {
-        while (!layouts.empty() && done.size() >= layouts.front().layout.places.size()) {
-            const Pending& p = layouts.front();
-            std::vector<const float*> maps;
-            for (std::size_t i = 0; i < p.layout.places.size(); ++i) maps.push_back(done[i].data());
-            const std::vector<float> map = loupe::stitch(maps, p.layout, manifest.size, p.height, p.width);
-            const std::string line =
-                verdict_line(python_path(p.path), loupe::verdict(map, p.height, p.width, manifest));
+        if (batch.paths.empty()) return;
+        std::vector<loupe::Verdict> verdicts =
+            model->forward(batch.canvases, batch.layout, batch.paths.size(), batch.height, batch.width, maps);
+        for (std::size_t i = 0; i < verdicts.size(); ++i) {
+            verdicts[i].regions =
+                loupe::regions(maps[i], batch.height, batch.width, manifest.pixel_threshold, manifest.min_area);
+            const std::string line = verdict_line(python_path(batch.paths[i]), verdicts[i]);
             std::fprintf(stdout, "%s\n", line.c_str());
-            std::fflush(stdout);
-            for (std::size_t i = 0; i < p.layout.places.size(); ++i) done.pop_front();
-            layouts.pop_front();
         }
+        std::fflush(stdout);
+        batch.paths.clear();
+        batch.canvases.clear();
     };
 
     try {
@@ -230,28 +251,19 @@ int run(const std::string& directory, const std::vector<std::string>& images, bo
             } catch (const std::exception& error) {
                 throw std::runtime_error("cannot read image " + path + ": " + error.what());
             }
-            Pending pending;
-            pending.path = path;
-            pending.height = image.height;
-            pending.width = image.width;
-            pending.layout = loupe::canvases_of(image, manifest);
-            std::vector<float> pixels = std::move(pending.layout.data);
-            const std::vector<loupe::Place> places = pending.layout.places;
-            layouts.push_back(std::move(pending));
-            for (std::size_t k = 0; k < places.size(); ++k) {
-                canvases.insert(canvases.end(), pixels.begin() + static_cast<std::ptrdiff_t>(k * canvas_floats),
-                                pixels.begin() + static_cast<std::ptrdiff_t>((k + 1) * canvas_floats));
-                const loupe::Place& p = places[k];
-                valid.insert(valid.end(), {static_cast<float>(p.top), static_cast<float>(p.left),
-                                           static_cast<float>(p.bottom), static_cast<float>(p.right)});
-                if (++queued == batch) {
-                    flush();
-                    print_ready();
-                }
-            }
+            const int height = image.height, width = image.width;
+            loupe::Canvases layout = loupe::canvases_of(image, manifest);
+            const bool same = !batch.paths.empty() && batch.height == height && batch.width == width;
+            const std::size_t canvases_after = (batch.paths.size() + 1) * layout.places.size();
+            if (!batch.paths.empty() && (!same || canvases_after > static_cast<std::size_t>(batch_size))) flush();
+            batch.canvases.insert(batch.canvases.end(), layout.data.begin(), layout.data.end());
+            layout.data.clear();
+            batch.layout = std::move(layout);
+            batch.height = height;
+            batch.width = width;
+            batch.paths.push_back(path);
         }
-        if (queued) flush();
-        print_ready();
+        flush();
     } catch (const std::exception& error) {
         std::fprintf(stderr, "loupe-inspect: %s\n", error.what());
         return 1;

@@ -79,8 +79,10 @@ Manifest read_manifest(const std::string& directory) {
     const Json* format = r.optional("format");
     const Json* version = r.optional("format_version");
     if (!format || format->type != Json::Type::String || format->string != "loupe-export" || !version ||
-        version->type != Json::Type::Number || version->number != 1.0) {
-        throw std::runtime_error(directory + " is not a Loupe export this runner reads (loupe-export, 1)");
+        version->type != Json::Type::Number || version->number != 2.0) {
+        throw std::runtime_error(directory +
+                                 " is not a Loupe export this runner reads (loupe-export, 2): export the version "
+                                 "again, or use the runner of the Loupe that exported it");
     }
 
     Manifest m;
@@ -115,23 +117,6 @@ Manifest read_manifest(const std::string& directory) {
     }
     m.inference_precision = r.string("model.openvino_inference_precision");
 
-    m.score_rule = r.string("score.rule");
-    if (m.score_rule == "map_top") {
-        m.top_fraction = r.finite("score.top_fraction");
-    } else if (m.score_rule == "peak_or_mean") {
-        m.peak_mean = r.finite("score.peak_mean");
-        m.peak_std = r.finite("score.peak_std");
-        m.level_mean = r.finite("score.level_mean");
-        m.level_std = r.finite("score.level_std");
-    } else if (m.score_rule != "map_max") {
-        throw std::runtime_error("manifest.json's image score rule '" + m.score_rule +
-                                 "' is unknown (map_max, map_top, peak_or_mean)");
-    }
-
-    m.threshold = r.number("decision.threshold");
-    m.normalizer_low = r.number("decision.normalizer.low");
-    m.normalizer_threshold = r.number("decision.normalizer.threshold");
-    m.normalizer_high = r.number("decision.normalizer.high");
     m.pixel_threshold = r.number("regions.pixel_threshold");
     m.min_area = r.integer("regions.min_area");
     return m;

@@ -19,14 +19,7 @@ struct Manifest {
     std::string openvino_fp32;  // relative to the export folder
     std::string openvino_fp16;  // empty when the export has none
     std::string inference_precision;
-    // score
-    std::string score_rule;  // "map_max", "map_top" or "peak_or_mean"
-    double top_fraction = 0.0;
-    double peak_mean = 0.0, peak_std = 0.0, level_mean = 0.0, level_std = 0.0;
-    // decision
-    double threshold = 0.0;
-    double normalizer_low = 0.0, normalizer_threshold = 0.0, normalizer_high = 0.0;
-    // regions
+    // regions (the score, normalised score and decision come out of the graph)
     double pixel_threshold = 0.0;
     long min_area = 0;
 };

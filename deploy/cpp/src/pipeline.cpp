@@ -153,50 +153,6 @@ std::vector<long> tile_starts(long length, long tile, long overlap) {
     return starts;
 }
 
-// (h, w) to (th, tw) by bilinear interpolation, half-pixel centres, clamped at 0, no antialiasing.
-std::vector<float> resize_bilinear(const std::vector<float>& plane, int height, int width, int target_height,
-                                   int target_width) {
-    struct Axis {
-        std::vector<long> low, high;
-        std::vector<float> fraction;
-    };
-    auto axis = [](long source, long target) {
-        Axis a;
-        const double step = static_cast<double>(source) / static_cast<double>(target);
-        for (long i = 0; i < target; ++i) {
-            const double position = std::max((static_cast<double>(i) + 0.5) * step - 0.5, 0.0);
-            const long low = static_cast<long>(std::floor(position));
-            a.low.push_back(low);
-            a.high.push_back(std::min(low + 1, source - 1));
-            a.fraction.push_back(static_cast<float>(position - static_cast<double>(low)));
-        }
-        return a;
-    };
-    const Axis r = axis(height, target_height);
-    const Axis c = axis(width, target_width);
-    const std::size_t w = static_cast<std::size_t>(width), tw = static_cast<std::size_t>(target_width);
-    std::vector<float> rows(static_cast<std::size_t>(target_height) * w);
-    for (std::size_t i = 0; i < static_cast<std::size_t>(target_height); ++i) {
-        const float f = r.fraction[i], g = 1.0f - f;
-        const float* a = plane.data() + static_cast<std::size_t>(r.low[i]) * w;
-        const float* b = plane.data() + static_cast<std::size_t>(r.high[i]) * w;
-        for (std::size_t x = 0; x < w; ++x) {
-            const float p = a[x] * g, q = b[x] * f;
-            rows[i * w + x] = p + q;
-        }
-    }
-    std::vector<float> out(static_cast<std::size_t>(target_height) * tw);
-    for (std::size_t i = 0; i < static_cast<std::size_t>(target_height); ++i) {
-        const float* row = rows.data() + i * w;
-        for (std::size_t j = 0; j < tw; ++j) {
-            const float f = c.fraction[j], g = 1.0f - f;
-            const float p = row[c.low[j]] * g, q = row[c.high[j]] * f;
-            out[i * tw + j] = p + q;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 Canvases canvases_of(Image& image, const Manifest& manifest) {
@@ -253,27 +209,6 @@ Canvases canvases_of(Image& image, const Manifest& manifest) {
         }
     }
     return out;
-}
-
-std::vector<float> stitch(const std::vector<const float*>& maps, const Canvases& layout, int size, int height,
-                          int width) {
-    const int sh = layout.scaled_height, sw = layout.scaled_width;
-    const std::size_t cells = static_cast<std::size_t>(sh) * sw;
-    std::vector<float> total(cells, 0.0f), count(cells, 0.0f);
-    for (std::size_t m = 0; m < maps.size(); ++m) {
-        const Place& p = layout.places[m];
-        for (int y = 0; y < p.bottom - p.top; ++y) {
-            const float* src = maps[m] + static_cast<std::size_t>(p.top + y) * size + p.left;
-            const std::size_t at = static_cast<std::size_t>(p.row + y) * sw + p.col;
-            for (int x = 0; x < p.right - p.left; ++x) {
-                total[at + x] += src[x];
-                count[at + x] += 1.0f;
-            }
-        }
-    }
-    for (std::size_t i = 0; i < cells; ++i) total[i] = total[i] / std::max(count[i], 1.0f);
-    if (sh == height && sw == width) return total;
-    return resize_bilinear(total, sh, sw, height, width);
 }
 
 std::vector<Region> regions(const std::vector<float>& map, int height, int width, double threshold, long min_area) {
@@ -353,37 +288,6 @@ std::vector<Region> regions(const std::vector<float>& map, int height, int width
         out.push_back(region);
     }
     return out;
-}
-
-Verdict verdict(const std::vector<float>& map, int height, int width, const Manifest& manifest) {
-    const std::size_t n = static_cast<std::size_t>(height) * width;
-    float peak = map[0];
-    for (std::size_t i = 1; i < n; ++i) peak = std::max(peak, map[i]);
-    Verdict v;
-    if (manifest.score_rule == "map_max") {
-        v.score = peak;
-    } else if (manifest.score_rule == "map_top") {
-        const double wanted = static_cast<double>(n) * manifest.top_fraction;
-        const std::size_t count = std::max<std::size_t>(1, static_cast<std::size_t>(std::max(0.0, wanted)));
-        std::vector<float> sorted(map.begin(), map.begin() + static_cast<std::ptrdiff_t>(n));
-        std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n - count), sorted.end());
-        double total = 0.0;
-        for (std::size_t i = n - count; i < n; ++i) total += sorted[i];
-        v.score = static_cast<float>(total / static_cast<double>(count));
-    } else {  // peak_or_mean
-        const double mean = numpy_mean(map.data(), n);
-        const double level =
-            manifest.peak_mean + manifest.peak_std * (mean - manifest.level_mean) / manifest.level_std;
-        v.score = std::max(static_cast<double>(peak), level);
-    }
-    const double low = manifest.normalizer_low, threshold = manifest.normalizer_threshold,
-                 high = manifest.normalizer_high;
-    const double value = v.score < threshold ? 0.5 * (v.score - low) / (threshold - low)
-                                             : 0.5 + 0.5 * (v.score - threshold) / (high - threshold);
-    v.normalized_score = static_cast<float>(std::min(1.0, std::max(0.0, value)));
-    v.defective = v.score >= manifest.threshold;
-    v.regions = regions(map, height, width, manifest.pixel_threshold, manifest.min_area);
-    return v;
 }
 
 }  // namespace loupe

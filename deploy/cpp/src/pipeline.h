@@ -1,5 +1,5 @@
 // The manifest's rule, step by step, as Loupe's Python runner (deploy/python/loupe_inspect.py) follows it:
-// an image to canvases, canvas maps to the image's map, the map to a verdict.
+// an image to the graph's canvases, the graph's map to flagged regions.
 #pragma once
 
 #include <string>
@@ -27,10 +27,6 @@ struct Canvases {
 // The canvases of one image (the image is standardised in place when the manifest asks for it).
 Canvases canvases_of(Image& image, const Manifest& manifest);
 
-// One image's map at its size from its canvas maps (each size x size), overlaps averaged.
-std::vector<float> stitch(const std::vector<const float*>& maps, const Canvases& layout, int size, int height,
-                          int width);
-
 struct Region {
     long x = 0, y = 0, width = 0, height = 0, area = 0;
     float peak = 0.0f;
@@ -42,8 +38,6 @@ struct Verdict {
     bool defective = false;
     std::vector<Region> regions;
 };
-
-Verdict verdict(const std::vector<float>& map, int height, int width, const Manifest& manifest);
 
 // The 8-connected regions of map >= threshold of at least min_area px, in the order of their first pixel.
 std::vector<Region> regions(const std::vector<float>& map, int height, int width, double threshold, long min_area);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { DefectType } from "../types";
-import { assignTypeKeys, shortcutRows } from "./keys";
+import { assignTypeKeys, RESERVED, shortcutRows, TOOLS, VERDICTS } from "./keys";
 
 const type = (id: number, hotkey = ""): DefectType => ({ id, name: `type ${id}`, color: "#000000", hotkey });
 
@@ -22,8 +22,17 @@ describe("defect type keys", () => {
   it("lists every key on the sheet, the types' last", () => {
     const types = [type(1, "k")];
     const rows = shortcutRows(types, assignTypeKeys(types));
-    expect(rows[0]).toEqual([["V"], "Select: click a region to select it; Delete removes it"]);
+    expect(rows[0][0]).toEqual(["V"]);
+    expect(rows[0][1]).toMatch(/^Select: click a region to select it, drag it to move it/);
     expect(rows.at(-1)).toEqual([["k"], "defect type “type 1”"]);
     expect(rows.some(([keys]) => keys[0] === "N")).toBe(true);
+  });
+});
+
+describe("reserved keys", () => {
+  it("hold every tool's and verdict's key, so no defect type takes one", () => {
+    for (const key of [...TOOLS.map((t) => t.key), ...VERDICTS.map((v) => v.key).filter(Boolean)]) {
+      expect(RESERVED.has(key)).toBe(true);
+    }
   });
 });

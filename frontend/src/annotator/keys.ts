@@ -1,12 +1,13 @@
 // The annotator's keys: one per tool and verdict, the fixed ones, and the defect types' (their own
 // hotkey where it is free, else the next free digit). The shortcut sheet lists exactly these.
 import type { Shortcut } from "../shortcuts";
+import reserved from "../../../annotations/reserved_hotkeys.json";
 import type { DefectType, Verdict } from "../types";
 
 export type ToolId = "select" | "box" | "polygon" | "brush" | "eraser" | "scribble" | "point";
 
 export const TOOLS: readonly { id: ToolId; label: string; key: string; help: string }[] = [
-  { id: "select", label: "Select", key: "v", help: "click a region to select it; Delete removes it" },
+  { id: "select", label: "Select", key: "v", help: "click a region to select it, drag it to move it; drag a box's corner or side to resize it, a polygon's vertex to move it" },
   { id: "box", label: "Box", key: "b", help: "drag a rectangle" },
   { id: "polygon", label: "Polygon", key: "p", help: "click the corners; Enter or double-click closes" },
   { id: "brush", label: "Brush", key: "r", help: "paint a mask (into the selected mask, else the defect type's)" },
@@ -25,7 +26,9 @@ export const VERDICTS: readonly { id: Verdict; label: string; key: string }[] = 
 const OTHER_KEYS: readonly [string, string][] = [
   ["1 … 9", "pick a defect type (or its own key); changes the selected region's type too"],
   ["x", "rough / exact for new regions (and the selected one)"],
-  ["Delete", "delete the selected region (while drawing a polygon: its last point)"],
+  ["Delete", "delete the selected region (its selected vertex; while drawing a polygon: its last point)"],
+  ["Alt+click, double-click", "on the selected polygon's edge: add a vertex there"],
+  ["right-click", "on the selected polygon's vertex: remove it (a polygon keeps 3)"],
   ["Esc", "stop drawing; clear the selection"],
   ["Ctrl+Z / Ctrl+Shift+Z", "undo / redo"],
   ["Ctrl+S", "save now (it also saves by itself)"],
@@ -38,12 +41,8 @@ const OTHER_KEYS: readonly [string, string][] = [
   ["?", "this sheet"],
 ];
 
-/** Keys a defect type's own hotkey cannot take. */
-const RESERVED = new Set([
-  ...TOOLS.map((t) => t.key),
-  ...VERDICTS.map((v) => v.key).filter(Boolean),
-  "x", "f", "h", "?", "[", "]", "-", "=", "+", "_", " ",
-]);
+/** Keys a defect type's own hotkey cannot take: one list, which the server's defect-type rules read too. */
+export const RESERVED: ReadonlySet<string> = new Set(reserved.keys);
 
 /** Which key picks which defect type, both ways. */
 export interface TypeKeys {

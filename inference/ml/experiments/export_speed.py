@@ -2,8 +2,9 @@
 
 One PatchCore is fitted on a category's training images and exported; the same test images are then
 scored by PyTorch (``predict``), by the Python runner on onnxruntime and on OpenVINO FP32 and FP16, and
-by the C++ program when it is built, at batch 1 and 16. The graph's own cost is set against the bare
-backbone's on the same batch of canvases, so the search, upsampling and smoothing show what they add.
+by the C++ program when it is built, at batch 1 and 16 (a batch holds consecutive images of one
+shape). The graph's own cost is set against the bare backbone's on the same batch of canvases, so the
+search, stitching, upsampling, smoothing and verdict show what they add.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -25,7 +27,8 @@ from inference.ml.algorithms import get_algorithm
 from inference.ml.algorithms.features import FeatureDetector, aggregate_features
 from inference.ml.data.mvtec import Category, ImageFiles
 from inference.ml.export import DecisionRule, export_model
-from inference.ml.export.graph import CanvasGraph
+from inference.ml.export.graph import CanvasGraph, InspectionGraph
+from inference.ml.export.manifest import GRAPH_INPUTS
 from inference.ml.export.parity import runner
 from inference.ml.thresholds import ScoreNormalizer, f1_optimal_threshold
 
@@ -56,17 +59,20 @@ def _timed(work: Callable[[], object], repeats: int = 3) -> float:
     return best
 
 
-def _graph_over_backbone(graph: CanvasGraph, size: int, batch: int, folder: Path) -> dict[str, float]:
-    """Seconds of the whole graph and of the bare backbone on one batch of canvases, in PyTorch and in
-    onnxruntime, and their ratio."""
+def _graph_over_backbone(
+    graph: InspectionGraph, layout: dict[str, np.ndarray], batch: int, folder: Path
+) -> dict[str, float]:
+    """Seconds of the whole graph and of the bare backbone on one batch of images laid out as
+    ``layout`` (one image's graph inputs), in PyTorch and in onnxruntime, and their ratio."""
     import onnxruntime
 
-    canvases = torch.rand(batch, 3, size, size)
-    valid = torch.tensor([[0.0, 0.0, size, size]] * batch)
-    backbone = _Backbone(graph).eval()
+    inputs = {**layout, "canvases": np.repeat(layout["canvases"], batch, axis=0)}
+    tensors = {name: torch.from_numpy(value) for name, value in inputs.items()}
+    canvases = tensors["canvases"].flatten(0, 1)
+    backbone = _Backbone(graph.canvas_maps).eval()
     out: dict[str, float] = {}
     with torch.no_grad():
-        out["torch_graph_s"] = _timed(lambda: graph(canvases, valid))
+        out["torch_graph_s"] = _timed(lambda: graph(*(tensors[name] for name in GRAPH_INPUTS)))
         out["torch_backbone_s"] = _timed(lambda: backbone(canvases))
     path = folder / "backbone.onnx"
     with warnings.catch_warnings():
@@ -76,9 +82,8 @@ def _graph_over_backbone(graph: CanvasGraph, size: int, batch: int, folder: Path
         )
     bare = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     whole = onnxruntime.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
-    feed = {"canvases": canvases.numpy()}
-    out["onnxruntime_backbone_s"] = _timed(lambda: bare.run(None, feed))
-    out["onnxruntime_graph_s"] = _timed(lambda: whole.run(None, {**feed, "valid": valid.numpy()}))
+    out["onnxruntime_backbone_s"] = _timed(lambda: bare.run(None, {"canvases": canvases.numpy()}))
+    out["onnxruntime_graph_s"] = _timed(lambda: whole.run(None, inputs))
     out["torch_ratio"] = out["torch_graph_s"] / out["torch_backbone_s"]
     out["onnxruntime_ratio"] = out["onnxruntime_graph_s"] / out["onnxruntime_backbone_s"]
     return out
@@ -162,16 +167,21 @@ def export_benchmark(
             timings["pytorch"] = _runtime_speed(lambda: detector.predict(images), len(images))
             for name in ("onnxruntime", "openvino", "openvino_fp16"):
                 inspector = module.Inspector(folder, name, batch_size=batch)
-                timings[name] = _runtime_speed(
-                    lambda i=inspector: [i.verdict(m) for m in i.maps(images)], len(images)
-                )
+                timings[name] = _runtime_speed(lambda i=inspector: list(i.inspect(images)), len(images))
             if cpp_program is not None:
                 timings["cpp_openvino"] = _cpp_speed(cpp_program, Path(folder), paths, batch)
             out["runtimes"][str(batch)] = timings
-        graph = CanvasGraph(detector).eval()
+        graph = InspectionGraph(detector, rule).eval()
+        rgb = module.to_float_rgb(images[0])
+        canvases, places, scaled = module.canvases_of(rgb, result.manifest)
+        layout = {
+            "canvases": canvases[None],
+            "places": places,
+            "scaled_shape": np.array(scaled, np.int64),
+            "image_shape": np.array(rgb.shape[:2], np.int64),
+        }
         out["graph_over_backbone"] = {
-            str(batch): _graph_over_backbone(graph, detector.params.image_size, batch, Path(folder))
-            for batch in BATCHES
+            str(batch): _graph_over_backbone(graph, layout, batch, Path(folder)) for batch in BATCHES
         }
     out["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out

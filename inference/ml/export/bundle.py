@@ -98,7 +98,7 @@ def export_model(
     manifest = build_manifest(detector, rule, provenance)
     if progress is not None:
         progress("export", 0, 3)
-    export_onnx(detector, directory / ONNX_FILE, manifest)
+    export_onnx(detector, rule, directory / ONNX_FILE, manifest)
     manifest["model"]["sha256"] = sha256_of(directory / ONNX_FILE)
     if progress is not None:
         progress("export", 1, 3)

@@ -1,10 +1,13 @@
-"""The exported graph: canvases in, canvas anomaly maps out, for PatchCore, PaDiM and semi-supervised
-PatchCore, written as ONNX and converted to OpenVINO IR.
+"""The exported graph: the canvases of a batch of images in; each image's anomaly map, score,
+normalised score and decision out; for PatchCore, PaDiM and semi-supervised PatchCore, written as ONNX
+and converted to OpenVINO IR.
 
-Inputs: ``canvases`` ``(N, 3, S, S)`` float32 RGB in [0, 1] (after the manifest's preprocessing) and
-``valid`` ``(N, 4)`` float32, each canvas's ``(top, left, bottom, right)`` rows and columns that show the
-image (:attr:`~inference.ml.preprocessing.View.valid`). Output: ``maps`` ``(N, S, S)`` float32, each
-canvas's smoothed anomaly map in the model's raw units.
+Inputs (:class:`InspectionGraph`): ``canvases`` ``(N, T, 3, S, S)`` float32 RGB in [0, 1], the ``T``
+canvases of each of ``N`` images of one shape after the manifest's preprocessing; ``places`` ``(T, 6)``,
+``scaled_shape`` and ``image_shape`` (:mod:`~inference.ml.export.assembly`). Outputs: ``anomaly_map``
+``(N, H, W)`` float32 in the model's raw units, ``score`` ``(N,)`` in the same units,
+``normalized_score`` ``(N,)`` in [0, 1] with the threshold at 0.5, and ``decision`` ``(N,)`` bool, true for
+defective.
 
 Each scorer mirrors the algorithm's ``predict`` in operations ONNX and OpenVINO both hold; the export's
 parity check (:mod:`~inference.ml.export.parity`) is what proves they agree.
@@ -25,7 +28,9 @@ from inference.ml.algorithms.features import FeatureDetector, aggregate_features
 from inference.ml.algorithms.padim.model import Padim
 from inference.ml.algorithms.patchcore import PatchCore
 from inference.ml.algorithms.patchcore_ss import SemiSupervisedPatchCore
-from inference.ml.export.manifest import OPENVINO_FILES
+from inference.ml.export.assembly import ImageVerdict, resize, stitch
+from inference.ml.export.decision import DecisionRule
+from inference.ml.export.manifest import GRAPH_INPUTS, GRAPH_OUTPUTS, OPENVINO_FILES, image_score_rule
 from inference.ml.postprocess import smooth_canvas_maps
 
 OPSET = 17
@@ -162,26 +167,68 @@ class CanvasGraph(nn.Module):
         return smooth_canvas_maps(grid, self.canvas, self.blur_sigma)
 
 
-def export_onnx(detector: FeatureDetector, path: Path, manifest: dict[str, Any]) -> None:
-    """Write the detector's :class:`CanvasGraph` as ONNX, the manifest in its ``metadata_props`` (all but
-    ``model.sha256``: a file cannot hold its own digest).
+class InspectionGraph(nn.Module):
+    """The whole scoring path after preprocessing: canvases of images of one shape to each image's map,
+    score, normalised score and decision under the version's rule.
 
-    The batch dimension is dynamic; the canvas side is the model's.
+    Args:
+        detector: a fitted PatchCore, PaDiM or semi-supervised PatchCore.
+        rule: the version's threshold and normaliser.
+
+    Raises:
+        ValueError: the detector cannot be exported (see :class:`CanvasGraph` and
+            :func:`~inference.ml.export.manifest.image_score_rule`).
+    """
+
+    def __init__(self, detector: FeatureDetector, rule: DecisionRule) -> None:
+        super().__init__()
+        self.canvas_maps = CanvasGraph(detector)
+        self.verdict = ImageVerdict(image_score_rule(detector), rule)
+
+    def forward(
+        self,
+        canvases: torch.Tensor,
+        places: torch.Tensor,
+        scaled_shape: torch.Tensor,
+        image_shape: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        count, tiles, side = canvases.shape[0], canvases.shape[1], canvases.shape[-1]
+        valid = places[None, :, :4].expand(count, -1, -1).reshape(-1, 4)
+        maps = self.canvas_maps(canvases.flatten(0, 1), valid).view(count, tiles, side, side)
+        anomaly_map = resize(stitch(maps, places, scaled_shape), scaled_shape, image_shape)
+        score, normalized, decision = self.verdict(anomaly_map, image_shape)
+        return anomaly_map, score, normalized, decision
+
+
+def export_onnx(detector: FeatureDetector, rule: DecisionRule, path: Path, manifest: dict[str, Any]) -> None:
+    """Write the detector's :class:`InspectionGraph` under ``rule`` as ONNX, the manifest in its
+    ``metadata_props`` (all but ``model.sha256``: a file cannot hold its own digest).
+
+    The batch, the canvases per image and the image's shapes are dynamic; the canvas side is the model's.
     """
     import onnx
 
-    graph = CanvasGraph(detector).eval()
+    graph = InspectionGraph(detector, rule).eval()
     size = detector.params.image_size
-    example = (torch.rand(2, 3, size, size), torch.tensor([[0.0, 0.0, size, size]] * 2))
+    # Two overlapping canvases of a 1.5-canvas-wide image, scaled by 0.9: every step of the path moves.
+    example = (
+        torch.rand(2, 2, 3, size, size),
+        torch.tensor([[0.0, 0.0, size, size, 0, 0], [0.0, 0.0, size, size, 0, size // 2]]),
+        torch.tensor([size, size + size // 2]),
+        torch.tensor([size * 10 // 9, (size + size // 2) * 10 // 9]),
+    )
+    dynamic = {"canvases": {0: "batch", 1: "canvases"}, "places": {0: "canvases"}}
+    dynamic |= {"anomaly_map": {0: "batch", 1: "height", 2: "width"}}
+    dynamic |= {name: {0: "batch"} for name in ("score", "normalized_score", "decision")}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and folding notes
         torch.onnx.export(
             graph,
             example,
             str(path),
-            input_names=["canvases", "valid"],
-            output_names=["maps"],
-            dynamic_axes={"canvases": {0: "batch"}, "valid": {0: "batch"}, "maps": {0: "batch"}},
+            input_names=list(GRAPH_INPUTS),
+            output_names=list(GRAPH_OUTPUTS),
+            dynamic_axes=dynamic,
             opset_version=OPSET,
             dynamo=False,
         )

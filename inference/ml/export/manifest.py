@@ -1,5 +1,5 @@
-"""The manifest beside an exported graph: everything a runner needs to turn an image into canvases and
-the graph's canvas maps into the image's map, score, normalised score, decision and regions.
+"""The manifest beside an exported graph: everything a runner needs to turn an image into the graph's
+inputs and the graph's anomaly map into flagged regions, and what the graph computes in between.
 
 The rule it states is Loupe's own (:mod:`~inference.ml.preprocessing`, :mod:`~inference.ml.postprocess`,
 the algorithms' image scores, :class:`~inference.ml.thresholds.ScoreNormalizer`), written out so that a
@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from inference.ml.algorithms.features import FeatureDetector
-from inference.ml.algorithms.padim.model import Padim
 from inference.ml.algorithms.patchcore import PatchCore
 from inference.ml.export.decision import DecisionRule
 from inference.ml.preprocessing import MIN_DEFECT_PX
 
 FORMAT_NAME = "loupe-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""1: the graph gave canvas maps and runners stitched and scored them; 2: the graph gives the verdict."""
+GRAPH_INPUTS = ("canvases", "places", "scaled_shape", "image_shape")
+GRAPH_OUTPUTS = ("anomaly_map", "score", "normalized_score", "decision")
 ONNX_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 OPENVINO_FILES = (
@@ -81,12 +83,25 @@ def build_manifest(
         "model": {
             "file": ONNX_FILE,
             "sha256": None,
-            # PaDiM scores every cell of the canvas, so its graph takes no `valid`.
             "inputs": {
-                "canvases": ["batch", 3, size, size],
-                **({} if isinstance(detector, Padim) else {"valid": ["batch", 4]}),
+                "canvases": ["batch", "canvases", 3, size, size],
+                "places": ["canvases", 6],
+                "scaled_shape": [2],
+                "image_shape": [2],
             },
-            "outputs": {"maps": ["batch", size, size]},
+            "inputs_rule": "a batch holds images of one shape: canvases float32, each image's canvases "
+            "in the canvas rule's order; places float32, per canvas (top, left, bottom, right) of its "
+            "valid part and (row, col) where that part goes in the scaled image; scaled_shape and "
+            "image_shape int64 (height, width)",
+            "outputs": {
+                "anomaly_map": ["batch", "height", "width"],
+                "score": ["batch"],
+                "normalized_score": ["batch"],
+                "decision": ["batch"],
+            },
+            "outputs_rule": "anomaly_map and score float32 in the model's raw units, normalized_score "
+            "float32 in [0, 1], decision bool (true: defective); all computed in the graph by the map, "
+            "score and decision rules below",
             "openvino": {"fp32": OPENVINO_FILES[0], "fp16": OPENVINO_FILES[2]},
             "openvino_inference_precision": "f32",
         },
@@ -124,13 +139,15 @@ def build_manifest(
             },
         },
         "map": {
+            "in_graph": True,
             "stitch": "each canvas map's valid part added at its offset in the scaled image; overlaps "
             "averaged; then resized to the image's size by bilinear interpolation (half-pixel centres, "
             "no antialiasing) when the scaled shape differs",
             "units": "the model's raw anomaly units, the same as the score and both thresholds",
         },
-        "score": image_score_rule(detector),
+        "score": {**image_score_rule(detector), "in_graph": True},
         "decision": {
+            "in_graph": True,
             "threshold": float(rule.threshold),
             "rule": "defective when score >= threshold",
             "normalizer": rule.normalizer.to_dict(),

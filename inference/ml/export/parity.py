@@ -94,11 +94,10 @@ def compare(
     """Figures of one runtime's runner against the reference maps and verdicts of the same images."""
     score_diff = map_diff = 0.0
     flipped = 0
-    for index, anomaly_map in enumerate(inspector.maps(images)):  # type: ignore[attr-defined]
+    for index, (anomaly_map, verdict) in enumerate(inspector.inspect(images)):  # type: ignore[attr-defined]
         expected_map = reference_maps[index]
         span = max(float(expected_map.max() - expected_map.min()), 1e-12)
         map_diff = max(map_diff, float(np.abs(anomaly_map - expected_map).max()) / span)
-        verdict = inspector.verdict(anomaly_map)  # type: ignore[attr-defined]
         score_diff = max(score_diff, abs(verdict["normalized_score"] - reference[index]["normalized_score"]))
         flipped += verdict["decision"] != reference[index]["decision"]
     return ParityFigures(runtime, len(images), score_diff, map_diff, flipped)

@@ -205,3 +205,17 @@ def test_revisions_page_oldest_first(team, as_user):
     second = client.get(first["next"]).json()
 
     assert [r["version"] for r in first["results"] + second["results"]] == [1, 2, 3]
+
+
+def test_a_patch_writes_its_regions_whole_with_their_defaults_and_refuses_half_regions(team, as_user):
+    client = as_user(team.annotator)
+    box = {"kind": "box", "geometry": {"x": 1, "y": 1, "width": 4, "height": 3}}
+    response = client.patch(url(team.image), {"regions": [box], "version": 0}, format="json")
+    assert response.status_code == 200, response.content
+    (region,) = response.json()["regions"]
+    assert (region["precision"], region["defect_type"]) == ("exact", None)
+    half = client.patch(
+        url(team.image), {"regions": [{"geometry": box["geometry"]}], "version": 1}, format="json"
+    )
+    assert half.status_code == 400 and "kind" in str(half.json())
+    assert Annotation.objects.get(image=team.image).version == 1

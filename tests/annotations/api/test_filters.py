@@ -38,7 +38,7 @@ def test_a_bad_filter_value_is_a_400_naming_it(team, as_user, path, name, value)
 )
 def test_a_good_filter_filters(team, other_team, as_user, path, name):
     # The other team's manager joins this team too, so that unfiltered they see both teams' objects.
-    membership_create(project=team.project, user=other_team.manager, role=Role.VIEWER)
+    membership_create(project=team.project, identifier=other_team.manager.username, role=Role.VIEWER)
     client = as_user(other_team.manager)
     value = team.project.pk if name == "project" else team.collection.pk
 

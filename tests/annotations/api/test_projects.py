@@ -10,6 +10,6 @@ def test_a_project_name_taken_in_another_case_is_a_400_on_the_name(team, as_user
         f"{API}/projects/{fresh.json()['id']}/", {"name": team.project.name}, format="json"
     )
 
-    assert created.status_code == 400 and "already exists" in created.json()["name"][0]
-    assert renamed.status_code == 400 and "already exists" in renamed.json()["name"][0]
+    assert created.status_code == 400 and "already have a project" in created.json()["name"][0]
+    assert renamed.status_code == 400 and "already have a project" in renamed.json()["name"][0]
     assert client.get(f"{API}/projects/{fresh.json()['id']}/").json()["name"] == "Fresh"

@@ -122,7 +122,7 @@ def test_adding_an_unknown_user_says_so(team, as_user):
     )
 
     assert response.status_code == 400
-    assert "no user named 'nobody'" in str(response.json()["username"])
+    assert "no account has the username or e-mail 'nobody'" in str(response.json()["username"])
 
 
 def test_the_last_manager_can_neither_leave_nor_step_down(team, as_user):

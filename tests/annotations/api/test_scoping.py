@@ -30,6 +30,8 @@ DETAIL_ROUTES = [
     ("collection", "retrieve", "get", "/collections/{collection}/", None),
     ("collection", "partial_update", "patch", "/collections/{collection}/", {"name": "renamed"}),
     ("collection", "destroy", "delete", "/collections/{collection}/", None),
+    ("collection", "archive", "post", "/collections/{collection}/archive/", None),
+    ("collection", "restore", "post", "/collections/{collection}/restore/", None),
     ("defect-type", "retrieve", "get", "/defect-types/{defect_type}/", None),
     ("defect-type", "partial_update", "patch", "/defect-types/{defect_type}/", {"name": "renamed"}),
     ("defect-type", "destroy", "delete", "/defect-types/{defect_type}/", None),

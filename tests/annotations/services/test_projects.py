@@ -1,5 +1,5 @@
-"""Project names: one rule, the database's constraint (unique whatever the case), reported by the
-services as ProjectNameTaken."""
+"""Project names: unique whatever the case among the projects one user can see, reported by the
+services as ProjectNameTaken (tests/security/test_error_messages.py: another team's names are free)."""
 
 import importlib
 
@@ -19,7 +19,7 @@ def test_a_name_taken_in_any_case_is_refused_and_nothing_is_made(clash):
     project_create(name="Line 3", created_by=owner)
 
     with pytest.raises(ProjectNameTaken, match="ignoring case"):
-        project_create(name=clash, created_by=UserFactory())
+        project_create(name=clash, created_by=owner)
 
     assert Project.objects.count() == 1 and Membership.objects.count() == 1
 
@@ -31,7 +31,7 @@ def test_the_callers_transaction_survives_a_clash():
     with transaction.atomic():
         with pytest.raises(ProjectNameTaken):
             project_create(name="line 3", created_by=owner)
-        # The clash rolled back to a savepoint: the transaction still takes queries.
+        # The clash was found before anything was written: the transaction still takes queries.
         assert project_create(name="Line 4", created_by=owner).name == "Line 4"
 
 
@@ -41,11 +41,12 @@ def test_renaming_onto_another_name_in_any_case_is_refused():
     other = project_create(name="Line 4", created_by=owner)
 
     with pytest.raises(ProjectNameTaken):
-        project_update(project=other, name="LINE 3")
+        project_update(project=other, changed_by=owner, name="LINE 3")
 
     assert Project.objects.get(pk=other.pk).name == "Line 4"
     # Its own name in another case is its own.
-    assert project_update(project=Project.objects.get(pk=other.pk), name="line 4").name == "line 4"
+    renamed = project_update(project=Project.objects.get(pk=other.pk), changed_by=owner, name="line 4")
+    assert renamed.name == "line 4"
 
 
 def test_the_migration_numbers_names_that_differ_only_in_case():

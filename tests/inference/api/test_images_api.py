@@ -2,8 +2,9 @@
 
 import pytest
 
-from inference.models import Decision, Prediction, Review
-from tests.annotations.api.helpers import API, results
+from inference.models import Decision, Job, JobKind, LearningSettings, Prediction, Review
+from inference.services.versions import model_version_promote
+from tests.annotations.api.helpers import API, png_bytes, results, upload
 from tests.inference.helpers import labeled_test_images, scored_version
 
 
@@ -69,3 +70,21 @@ def test_a_score_filter_without_a_model_version_is_a_400_naming_it(team, scored,
 
     assert response.status_code == 400
     assert "model_version" in response.json()[name][0]
+
+
+def test_an_upload_queues_the_scoring_of_what_it_added_when_the_collection_asks(team, as_user, sent):
+    version = scored_version(team.collection, {team.image: 1.5})
+    LearningSettings.objects.create(collection=team.collection, score_new_uploads=True)
+    model_version_promote(version=version, by=team.manager)
+    client = as_user(team.annotator)
+    files = [upload("a.png", png_bytes(32, 32, seed=7)), upload("b.png", png_bytes(32, 32, seed=8))]
+    response = client.post(
+        f"{API}/images/", {"collection": team.collection.pk, "files": files}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    added = sorted(row["image"]["id"] for row in response.json()["files"])
+    (job,) = Job.objects.filter(kind=JobKind.SCORE)
+    assert sorted(job.parameters["image_ids"]) == added and job.created_by == team.annotator
+    same = {"collection": team.collection.pk, "files": [upload("a.png", png_bytes(32, 32, seed=7))]}
+    again = client.post(f"{API}/images/", same, format="multipart")
+    assert again.status_code == 200 and Job.objects.filter(kind=JobKind.SCORE).count() == 1  # nothing new

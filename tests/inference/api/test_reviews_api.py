@@ -104,3 +104,14 @@ def test_another_teams_queue_and_reviews_do_not_exist(team, other_team, version,
     assert client.get(f"{API}/reviews/{review.pk}/").status_code == 404
     assert results(client.get(f"{API}/reviews/?collection={other_team.collection.pk}")) == []
     assert Annotation.objects.get(image=other_team.image).verdict == Verdict.UNSURE
+
+
+def test_next_serves_labeled_images_only_when_asked_for_all(team, version, as_user):
+    Annotation.objects.filter(image=team.image).update(verdict=Verdict.DEFECTIVE, version=1)
+    client = as_user(team.reviewer)
+    item = client.post(f"{API}/reviews/next/", {"model_version": version.pk}).json()
+    assert item["pending"] == 1 and item["prediction"]["image"] != team.image.pk
+    everything = client.post(f"{API}/reviews/next/", {"model_version": version.pk, "scope": "all"}).json()
+    assert everything["pending"] == 2
+    wrong = client.post(f"{API}/reviews/next/", {"model_version": version.pk, "scope": "labeled"})
+    assert wrong.status_code == 400 and "scope" in wrong.json()

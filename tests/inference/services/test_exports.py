@@ -150,11 +150,11 @@ def test_an_export_whose_graph_differs_from_the_model_fails_with_its_figures(
 ):
     real_export_onnx = bundle.export_onnx
 
-    def perturbed(detector, path, manifest):
+    def perturbed(detector, rule, path, manifest):
         import onnx
         from onnx import numpy_helper
 
-        real_export_onnx(detector, path, manifest)
+        real_export_onnx(detector, rule, path, manifest)
         model = onnx.load(str(path))
         largest = max(model.graph.initializer, key=lambda tensor: int(np.prod(tensor.dims)))
         values = numpy_helper.to_array(largest)

@@ -11,6 +11,7 @@ from inference.models import Job, JobKind, JobStatus, LearningSettings, Predicti
 from inference.services.jobs import job_run
 from inference.services.reviews import (
     ClaimedByOther,
+    QueueScope,
     ReviewError,
     review_claim_next,
     review_followup_execute,
@@ -22,7 +23,7 @@ from inference.services.reviews import (
 )
 from tests.factories import UserFactory
 from tests.frontend.helpers import add_image
-from tests.inference.helpers import scored_version
+from tests.inference.helpers import labeled_test_images, scored_version
 
 
 @pytest.fixture
@@ -244,3 +245,17 @@ def test_the_rank_job_ranks_the_queue(team, queue, sent):
     job.refresh_from_db()
     assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"ranked": 4, "training_job": None})
     assert [p.image_id for p in review_pending(version=version)] == [images[i].pk for i in (3, 2, 1, 0)]
+
+
+def test_the_queue_serves_unlabeled_images_outside_the_train_split_unless_asked_for_all(team):
+    fresh = add_image(team.collection, "fresh.png", seed=1)
+    trained_on = add_image(team.collection, "train.png", seed=2, split="train")
+    (labeled,) = labeled_test_images(team.collection, ["defective"])
+    version = scored_version(team.collection, {fresh: 0.9, trained_on: 1.0, labeled: 1.1})
+
+    assert [p.image_id for p in review_pending(version=version)] == [fresh.pk]
+    everything = {p.image_id for p in review_pending(version=version, scope=QueueScope.ALL)}
+    assert everything == {fresh.pk, trained_on.pk, labeled.pk}
+    assert review_claim_next(version=version, reviewer=team.reviewer).image_id == fresh.pk
+    assert review_claim_next(version=version, reviewer=team.manager) is None
+    assert review_claim_next(version=version, reviewer=team.manager, scope="all").image_id != fresh.pk

@@ -8,9 +8,12 @@ import { ScribbleTool } from "./scribble";
 import { SelectTool } from "./select";
 import type { Tool, ToolContext } from "./tool";
 
-export type { Tool, ToolContext } from "./tool";
+export type { Modifiers, Tool, ToolContext } from "./tool";
 
-export function makeTools(context: ToolContext): Record<ToolId, Tool> {
+/** Every tool by id; the select tool also tells which vertex is selected (drawn with the handles). */
+export type Tools = Record<ToolId, Tool> & { select: SelectTool };
+
+export function makeTools(context: ToolContext): Tools {
   return {
     select: new SelectTool(context),
     box: new BoxTool(context),

@@ -14,6 +14,8 @@ export interface ToolContext {
   colorOf(defectType: number | null): string;
   /** Add a finished region (selected; saved soon). */
   addRegion(kind: Kind, geometry: Geometry): void;
+  /** Give a region its edited geometry (one undoable change; saved soon). */
+  updateGeometry(key: number, geometry: Geometry): void;
   /** Write back what a brush or eraser stroke did to the masks. */
   paintMasks(masks: PaintedMask[]): void;
   select(key: number | null): void;
@@ -21,12 +23,19 @@ export interface ToolContext {
   hint(text: string): void;
   /** Draw the page again from the store. */
   render(): void;
+  /** Draw the regions again (a drag under way shows through the tool's preview). */
+  redrawShapes(): void;
+}
+
+/** The keys held when the pointer went down or moved. */
+export interface Modifiers {
+  alt: boolean;
 }
 
 export interface Tool {
   /** The pointer went down at `point` (image pixels) and `screen` (stage pixels): true when the tool
    * follows the drag, so the stage captures the pointer. */
-  down(point: Point, screen: Point): boolean;
+  down(point: Point, screen: Point, modifiers: Modifiers): boolean;
   /** The pointer moved (dragging or not), at an image point that may lie outside the image. */
   move(point: Point): void;
   /** The pointer went up, at a point inside the image. */
@@ -43,6 +52,16 @@ export interface Tool {
   cursorColor?(): string;
   /** Masks being painted that are not in the labels yet (shown while painting). */
   newMasks?(): number[];
+  /** A region as a drag under way draws it, before the drag is an edit. */
+  preview?(): { key: number; geometry: Geometry } | null;
+  /** Delete pressed: true when the tool took it for a part of the selection (a vertex). */
+  deletePart?(): boolean;
+  /** A right-click at `point`. */
+  contextClick?(point: Point): void;
+  /** A double-click at `point` while nothing is half drawn. */
+  doubleClick?(point: Point): void;
+  /** What pressing here would do, as a CSS cursor ("" for the page's own). */
+  cursorAt?(point: Point, screen: Point, modifiers: Modifiers): string;
 }
 
 /** The dashed outline of a box or polygon being drawn, in the defect type's colour. */
