@@ -14,24 +14,31 @@ from tests.inference.helpers import FAST_PARAMETERS, synthetic_collection_fill
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-# Several seconds of fitting, so the broker goes down while it runs.
-LONGER = {**FAST_PARAMETERS, "image_size": 128, "coreset_ratio": 0.5}
+# The first training holds after its fit until the test says go, so the broker goes down while it runs.
+WAITS = ("--include", "tests.faults.worker_waits")
 
 
-def _train(collection, parameters=FAST_PARAMETERS, *, score_after=False) -> Job:
+def _train(collection, *, score_after=False) -> Job:
     return training_start(
-        collection=collection, algorithm="patchcore", parameters=parameters, score_after=score_after
+        collection=collection, algorithm="patchcore", parameters=FAST_PARAMETERS, score_after=score_after
     )
 
 
 def test_jobs_queued_and_running_through_a_broker_outage_all_run_once(
-    celery_worker_process, own_redis, team, api_client
+    celery_worker_process, own_redis, team, api_client, tmp_path
 ):
     synthetic_collection_fill(team.collection, train=30, test_normal=2, test_defective=2, size=128)
-    worker = celery_worker_process(CELERY_BROKER_URL=own_redis.url)
-    running = _train(team.collection, LONGER, score_after=True)  # its scoring job is made when it ends
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    worker = celery_worker_process(
+        options=WAITS, CELERY_BROKER_URL=own_redis.url, LOUPE_TEST_WORKER_GATE=str(gate)
+    )
+    running = _train(team.collection, score_after=True)  # its scoring job is made when it ends
     waiting = [_train(team.collection) for _ in range(2)]  # their messages die with the broker
-    wait_for_job(running.pk, until=lambda j: j.status == JobStatus.RUNNING and j.message.startswith("fit"))
+    deadline = time.monotonic() + 120
+    while not (gate / "reached").exists():
+        assert time.monotonic() < deadline, worker.output()  # the first training never ended its fit
+        time.sleep(0.1)
 
     own_redis.stop()
     down_since = time.monotonic()
@@ -51,6 +58,8 @@ def test_jobs_queued_and_running_through_a_broker_outage_all_run_once(
     time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_since)))
 
     own_redis.start()
+    assert Job.objects.get(pk=running.pk).status == JobStatus.RUNNING  # it ran through the outage
+    (gate / "go").touch()
     response = api_client.post(f"{API}/jobs/", body, format="json")
     assert response.status_code == 202, response.content
     after = Job.objects.get(pk=response.json()["id"])
