@@ -8,10 +8,13 @@ from annotations.models import Image, Project
 from inference.models import ModelVersion, Prediction, Review
 
 
-def test_benchmark_gallery_times_every_case_and_leaves_nothing_behind(db, tmp_path):
+def test_benchmark_gallery_times_every_case_and_leaves_nothing_behind(
+    db, tmp_path, media_root, django_capture_on_commit_callbacks
+):
     out = tmp_path / "gallery.json"
 
-    call_command("benchmark_gallery", images=700, repeat=1, json=out, stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the deletion commits
+        call_command("benchmark_gallery", images=700, repeat=1, json=out, stdout=io.StringIO())
 
     report = json.loads(out.read_text())
     assert report["images"] == 700 and 0 < report["scored"] < 700
@@ -22,3 +25,4 @@ def test_benchmark_gallery_times_every_case_and_leaves_nothing_behind(db, tmp_pa
         assert result["ms"] > 0 and 10 <= result["queries"] <= 20, result
     for model in (Project, Image, ModelVersion, Prediction, Review, get_user_model()):
         assert not model.objects.exists(), model
+    assert not [path for path in media_root.rglob("*") if path.is_file()]  # its files are gone too

@@ -1,7 +1,6 @@
 """``manage.py benchmark_gallery``: what the collection grid costs on a large collection, as JSON."""
 
 import json
-import random
 import statistics
 import time
 import uuid
@@ -16,114 +15,25 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from annotations.models import Annotation, Collection, Image, Region, Split, Verdict
-from annotations.services.projects import collection_delete, defect_type_create, project_create
+from annotations.models import Collection, Split, Verdict
+from annotations.services.projects import collection_delete, project_create
 from frontend.views.collection import GRID_PAGE_SIZE
-from inference.models import Decision, ModelVersion, ModelVersionStatus, Prediction, Review
-
-BATCH = 5000
-# Shares of a line's images: most unlabeled, a few defective; most scored by the model, a few reviewed.
-VERDICTS = {Verdict.UNLABELED: 0.70, Verdict.NORMAL: 0.20, Verdict.DEFECTIVE: 0.08, Verdict.UNSURE: 0.02}
-SPLITS = {Split.TRAIN: 0.6, Split.TEST: 0.2, Split.UNASSIGNED: 0.2}
-SCORED = 0.8
-REVIEWED = 0.02
+from inference.models import Prediction
+from inference.selectors import active_model_version
+from inference.services.generated_collections import collection_generate
 
 
-def _chunks(rows: list, size: int = BATCH):
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
-def _create(model: type, rows: list) -> list:
-    """Insert in batches; the returned rows carry their ids (SQLite and PostgreSQL both return them)."""
-    created = []
-    for chunk in _chunks(rows):
-        created += model.objects.bulk_create(chunk)
-    return created
-
-
-def _fill(collection: Collection, user: AbstractBaseUser, count: int, rng: random.Random) -> dict[str, Any]:
-    """Image rows without files, their labels, a ready model's scores and some reviews."""
-    defect_types = [defect_type_create(collection=collection, name=name) for name in ("scratch", "dent")]
-    splits = rng.choices(list(SPLITS), weights=list(SPLITS.values()), k=count)
-    images = _create(
-        Image,
-        [
-            Image(
-                collection=collection,
-                original_name=f"bench-{index:06d}.png",
-                sha256=f"{index:064x}",
-                format="PNG",
-                width=256,
-                height=256,
-                mode="L",
-                bit_depth=8,
-                size_bytes=40_000,
-                split=split,
-                source="benchmark",
-            )
-            for index, split in enumerate(splits)
-        ],
-    )
-    verdicts = rng.choices(list(VERDICTS), weights=list(VERDICTS.values()), k=count)
-    annotations = _create(
-        Annotation,
-        [Annotation(image=image, verdict=verdict) for image, verdict in zip(images, verdicts, strict=True)],
-    )
-    _create(
-        Region,
-        [
-            Region(
-                annotation=annotation,
-                kind="box",
-                defect_type=rng.choice(defect_types),
-                geometry={"x": 10.0, "y": 20.0, "width": 30.0, "height": 15.0},
-            )
-            for annotation in annotations
-            if annotation.verdict == Verdict.DEFECTIVE
-        ],
-    )
-    version = ModelVersion.objects.create(
-        collection=collection,
-        status=ModelVersionStatus.READY,
-        algorithm="benchmark",
-        backbone="none",
-        threshold=1.0,
-        normalizer={"low": 0.0, "threshold": 1.0, "high": 2.0},
-    )
-    scores = [rng.random() for _ in images]
-    predictions = _create(
-        Prediction,
-        [
-            Prediction(
-                model_version=version,
-                image=image,
-                score=2 * score,
-                normalized_score=score,
-                is_defective=score >= 0.5,
-                heatmap="",
-                heatmap_low=0.0,
-                heatmap_high=2.0,
-            )
-            for image, score in zip(images, scores, strict=True)
-            if rng.random() < SCORED
-        ],
-    )
-    _create(
-        Review,
-        [
-            Review(prediction=prediction, reviewer=user, decision=rng.choice(Decision.values))
-            for prediction in predictions
-            if rng.random() < REVIEWED
-        ],
-    )
-    by_score = sorted(predictions, key=lambda p: (-p.normalized_score, -p.image_id))
+def _fill(collection: Collection, user: AbstractBaseUser, count: int, seed: int) -> dict[str, Any]:
+    """A generated collection (files, labels, two versions' scores, reviews); what the cases need."""
+    collection_generate(collection=collection, count=count, user=user, seed=seed)
+    shown = active_model_version(collection_id=collection.pk)
+    by_score = Prediction.objects.filter(model_version=shown).order_by("normalized_score", "image_id")
     return {
-        "ids": [image.pk for image in images],
-        "defect_type": defect_types[0].pk,
+        "ids": list(collection.images.order_by("pk").values_list("pk", flat=True)),
+        "defect_type": collection.defect_types.order_by("pk").first().pk,
         # Deep in the highest-score-first order: a few pages from its end.
-        "deep_score_cursor": by_score[-5 * GRID_PAGE_SIZE].image_id,
-        "predictions": len(predictions),
+        "deep_score_cursor": by_score.values_list("image_id", flat=True)[5 * GRID_PAGE_SIZE - 1],
+        "predictions": by_score.count(),  # by the version the grid shows
     }
 
 
@@ -142,8 +52,8 @@ def _time(client: Client, url: str, params: dict[str, Any], repeat: int) -> dict
 
 class Command(BaseCommand):
     help = (
-        "Time the collection grid on a large collection: create a throwaway project with N image rows "
-        "(no files), labels, a ready model's scores and reviews in the configured database; request the "
+        "Time the collection grid on a large collection: create a throwaway project with N generated "
+        "images (files, labels, two ready models' scores, reviews) in the configured database; request the "
         "first page, a deep page, each filter and the score order through Django's test client; report "
         "the median milliseconds and the query count of each as JSON; delete it all again."
     )
@@ -157,14 +67,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["images"] < 10 * GRID_PAGE_SIZE:
             raise CommandError(f"--images must be at least {10 * GRID_PAGE_SIZE}: a deep page needs pages")
-        rng = random.Random(options["seed"])
         name = f"benchmark-gallery-{uuid.uuid4().hex[:8]}"
         user = get_user_model().objects.create_user(username=name)
         project = project_create(name=name, created_by=user)
         collection = Collection.objects.create(project=project, name=name)
         try:
             start = time.perf_counter()
-            made = _fill(collection, user, options["images"], rng)
+            made = _fill(collection, user, options["images"], options["seed"])
             setup = time.perf_counter() - start
             self.stdout.write(
                 f"created {options['images']} images ({made['predictions']} scored): {setup:.1f} s"
