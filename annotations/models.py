@@ -116,7 +116,11 @@ class Image(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["collection", "sha256"], name="image_unique_content")]
-        indexes = [models.Index(fields=["collection", "split"])]
+        # A grid page walks one of these in id order from its cursor, and stops after one page.
+        indexes = [
+            models.Index(fields=["collection", "id"], name="image_collection_order"),
+            models.Index(fields=["collection", "split", "id"], name="image_collection_split_order"),
+        ]
         ordering = ["id"]
 
     def __str__(self) -> str:

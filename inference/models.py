@@ -7,6 +7,8 @@ writes its results only while it still holds the lease (see `inference.services.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Abs
 
 from annotations.models import AnnotationRevision, Collection, Image
 
@@ -239,7 +241,21 @@ class Prediction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model_version", "image"], name="prediction_unique_image")
         ]
-        indexes = [models.Index(fields=["model_version", "normalized_score"])]
+        indexes = [
+            # The grid in score order, ties by image (`inference.selectors.scored_image_list`).
+            models.Index(
+                fields=["model_version", "normalized_score", "image"], name="prediction_score_order"
+            ),
+            # The review queue's order (`inference.services.reviews.review_pending`); ascending keys
+            # put nulls last on PostgreSQL, as the queue does (SQLite refuses NULLS LAST in an index).
+            models.Index(
+                F("model_version"),
+                F("review_rank"),
+                Abs(F("normalized_score") - 0.5),
+                F("image"),
+                name="prediction_queue_order",
+            ),
+        ]
         ordering = ["model_version_id", "image_id"]
 
     def __str__(self) -> str:
