@@ -147,6 +147,10 @@ LOUPE_MAX_UPLOAD_BYTES = env.int("LOUPE_MAX_UPLOAD_BYTES", default=512 * 1024 * 
 # held in memory; ingest then reads the files one at a time.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("LOUPE_UPLOAD_MEMORY_BYTES", default=2_621_440)
 LOUPE_THUMBNAIL_SIZE = env.int("LOUPE_THUMBNAIL_SIZE", default=256)
+# A page counts a collection's images afresh below this many; above, it shows a count taken at most
+# LOUPE_COUNT_FRESH_SECONDS ago, and says when (annotations/counts.py).
+LOUPE_EXACT_COUNT_LIMIT = env.int("LOUPE_EXACT_COUNT_LIMIT", default=20_000)
+LOUPE_COUNT_FRESH_SECONDS = env.int("LOUPE_COUNT_FRESH_SECONDS", default=60)
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DJANGO_MAX_UPLOAD_FILES", default=1000)
 # Imports from the browser (inference/services/dataset_imports.py, annotations/services/archives.py):
 # the most one import (a zip's uncompressed members and the files sent with it) may hold.

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from annotations.counts import Counts, counts_kept
 from annotations.models import Annotation, Collection, Image, Region, RegionKind, Role, Split, Verdict
 from annotations.selectors import (
     User,
@@ -91,13 +92,25 @@ def grid_marks(
     return marks
 
 
-def collection_summary(*, user: User, collection: Collection) -> dict[str, int]:
-    """The collection's image count, per split (`split_<value>`) and per verdict (`verdict_<value>`)."""
-    return image_list(user=user, collection_id=collection.pk).aggregate(
-        total=Count("id"),
-        **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
-        **{f"verdict_{value}": Count("id", filter=Q(annotation__verdict=value)) for value in Verdict.values},
+def collection_summary(*, user: User, collection: Collection) -> Counts:
+    """The collection's image count, per split (`split_<value>`) and per verdict (`verdict_<value>`);
+    a large collection's as counted a moment ago (`annotations.counts`)."""
+    return counts_kept(
+        f"summary:{collection.pk}",
+        lambda: image_list(user=user, collection_id=collection.pk).aggregate(
+            total=Count("id"),
+            **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
+            **{
+                f"verdict_{value}": Count("id", filter=Q(annotation__verdict=value))
+                for value in Verdict.values
+            },
+        ),
     )
+
+
+def grid_matching(*, collection: Collection, images: QuerySet[Image], query: str) -> Counts:
+    """How many images the grid's filters (`query`) let through; many, as counted a moment ago."""
+    return counts_kept(f"matching:{collection.pk}:{query}", lambda: {"total": images.count()})
 
 
 def project_rows(*, user: User) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from annotations import selectors
 from annotations.models import ROLE_RANK, Collection, Image, Role, Split, Verdict
 from annotations.services.ingest import images_store, uploads_inspect
 from frontend.forms import ImageFilterForm
-from frontend.selectors import collection_summary, grid_images, grid_marks
+from frontend.selectors import collection_summary, grid_images, grid_marks, grid_matching
 from frontend.views.common import collection_role_required, safe_color, verdict_of
 from inference.selectors import (
     active_model_version,
@@ -67,6 +67,7 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
     summary = collection_summary(user=request.user, collection=collection)
     query = form.query()
     filtered = bool(query)
+    matching = grid_matching(collection=collection, images=images, query=query) if filtered else summary
     role = selectors.user_role(user=request.user, project_id=collection.project_id)
     context = {
         "collection": collection,
@@ -80,14 +81,16 @@ def collection_detail(request: HttpRequest, collection_id: int) -> HttpResponse:
         "summary": summary,
         "splits": [(value, label, summary[f"split_{value}"]) for value, label in Split.choices],
         "verdicts": [(value, label, summary[f"verdict_{value}"]) for value, label in Verdict.choices],
-        "matching": images.count() if filtered else summary["total"],
+        "matching": matching["total"],
+        # Large counts are reused for a minute (annotations.counts): the page says when they were taken.
+        "counted_at": summary.counted_at or matching.counted_at,
         "filtered": filtered,
         "filter_query": query,
         "next_query": f"{query}&after={page[-1].pk}".lstrip("&") if grid.has_next else "",
         "previous_query": f"{query}&before={page[0].pk}".lstrip("&") if grid.has_previous else "",
         "jobs": collection_latest_jobs(collection_id=collection.pk),
         "version": version,
-        "unscored": unscored_image_count(version=version) if version else 0,
+        "unscored": unscored_image_count(version=version)["total"] if version else 0,
         "can_score": collection.archived_at is None and ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER],
         "gallery_built": finders.find(GALLERY_BUNDLE) is not None,
     }

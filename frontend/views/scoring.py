@@ -38,13 +38,14 @@ def collection_score(request: HttpRequest, collection: Collection) -> HttpRespon
         messages.error(
             request, "There is no trained model to score with: train one on the models page first."
         )
-    elif not unscored_image_count(version=version):
+    elif not unscored_image_count(version=version)["total"]:
         messages.info(request, f"Model {version.pk} has scored every image already.")
     else:
         job = scoring_start(version=version, by=request.user)
         messages.success(
             request,
-            f"Scoring {unscored_image_count(version=version)} images with model {version.pk} (job {job.pk}).",
+            f"Scoring {unscored_image_count(version=version)['total']} images with model {version.pk} "
+            f"(job {job.pk}).",
         )
     return _back(request, "collection-detail", collection_id=collection.pk)
 

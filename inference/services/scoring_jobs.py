@@ -8,16 +8,19 @@ from collections.abc import Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef
 
+from annotations.counts import Counts, counts_kept
 from annotations.models import Collection, Image
 from inference.models import Job, JobKind, JobStatus, LearningSettings, ModelVersion, Prediction
 from inference.selectors import production_version
 from inference.services.jobs import job_create
 
 
-def unscored_image_count(*, version: ModelVersion) -> int:
-    """How many of the version's collection's images it has not scored yet."""
+def unscored_image_count(*, version: ModelVersion) -> Counts:
+    """How many of the version's collection's images it has not scored yet (`total`); many, as
+    counted a moment ago (`annotations.counts`)."""
     scored = Prediction.objects.filter(model_version=version, image=OuterRef("pk"))
-    return Image.objects.filter(collection_id=version.collection_id).exclude(Exists(scored)).count()
+    unscored = Image.objects.filter(collection_id=version.collection_id).exclude(Exists(scored))
+    return counts_kept(f"unscored:{version.pk}", lambda: {"total": unscored.count()})
 
 
 def scoring_start(

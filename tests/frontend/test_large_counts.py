@@ -1,0 +1,88 @@
+"""A large collection's counts are taken once a minute, not on every page, and the page says so; a
+small one's are always of this moment."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inference.services.scoring_jobs import unscored_image_count
+from tests.frontend.helpers import add_image
+from tests.inference.helpers import scored_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_kept_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _page(client, collection, **params) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("collection-detail", args=[collection.pk]), params)
+    assert response.status_code == 200
+    return response.content.decode(), len(captured)
+
+
+def _total(html: str) -> int:
+    return int(re.search(r'data-count="total">(\d+)<', html).group(1))
+
+
+def _matching(html: str) -> int:
+    return int(re.search(r'data-count="matching">(\d+) image', html).group(1))
+
+
+def test_a_large_collections_counts_are_kept_for_a_minute_and_the_page_says_so(team, client, settings):
+    settings.LOUPE_EXACT_COUNT_LIMIT = 3
+    for seed in range(3):
+        add_image(team.collection, f"more-{seed}.png", seed=seed + 1, split="test")
+    client.force_login(team.viewer)
+    first, counting = _page(client, team.collection)
+    assert _total(first) == 4 and "Counts as of" not in first
+
+    add_image(team.collection, "late.png", seed=9, split="test")
+    kept, fewer = _page(client, team.collection)
+    assert _total(kept) == 4 and "Counts as of" in kept  # not counted again, and said so
+    assert fewer < counting
+
+    cache.clear()  # the minute is over
+    again, _ = _page(client, team.collection)
+    assert _total(again) == 5 and "Counts as of" not in again
+
+
+def test_a_filtered_count_is_kept_by_its_filters(team, client, settings):
+    settings.LOUPE_EXACT_COUNT_LIMIT = 2
+    for seed in range(3):
+        add_image(team.collection, f"test-{seed}.png", seed=seed + 1, split="test")
+    client.force_login(team.viewer)
+    assert _matching(_page(client, team.collection, split="test")[0]) == 3
+    assert _matching(_page(client, team.collection, split="unassigned")[0]) == 1  # below the limit
+    add_image(team.collection, "late.png", seed=9, split="test")
+    assert _matching(_page(client, team.collection, split="test")[0]) == 3  # kept
+    assert _matching(_page(client, team.collection, split="unassigned")[0]) == 1
+
+
+def test_a_small_collection_is_counted_afresh_on_every_page(team, client):
+    client.force_login(team.viewer)
+    assert _total(_page(client, team.collection)[0]) == 1
+    add_image(team.collection, "second.png", seed=2)
+    html, _ = _page(client, team.collection)
+    assert _total(html) == 2 and "Counts as of" not in html
+
+
+def test_the_unscored_count_of_a_large_collection_is_kept_too(team, settings):
+    settings.LOUPE_EXACT_COUNT_LIMIT = 2
+    version = scored_version(team.collection, {team.image: 0.5})
+    for seed in range(2):
+        add_image(team.collection, f"new-{seed}.png", seed=seed + 1)
+    counted = unscored_image_count(version=version)
+    assert (counted["total"], counted.counted_at) == (2, None)
+    add_image(team.collection, "late.png", seed=9)
+    kept = unscored_image_count(version=version)
+    assert kept["total"] == 2 and kept.counted_at is not None
