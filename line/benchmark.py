@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,13 +23,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from annotations.models import Collection, Split
 from annotations.services.ingest import image_inspect, image_store
 from annotations.services.projects import collection_delete, project_create
+from inference.load import free_port, percentiles
 from inference.ml.data.mvtec import Category
 from inference.models import JobStatus
 from inference.services.jobs import job_run
@@ -82,10 +81,6 @@ def _multipart(parts: Sequence[tuple[str, bytes]]) -> tuple[bytes, str]:
     return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    return {f"p{q}": float(np.percentile(values, q)) for q in (50, 95, 99)}
-
-
 def drive(
     url: str, key: str, parts: Sequence[tuple[str, bytes]], *, clients: int, requests: int
 ) -> dict[str, Any]:
@@ -133,23 +128,17 @@ def drive(
         "requests": len(latency),
         "failed": len(failures),
         "failures": sorted(set(failures))[:5],
-        "latency_ms": _percentiles(latency) if latency else {},
-        "wait_ms": _percentiles(wait) if wait else {},
-        "model_ms": _percentiles(model) if model else {},
-        "overhead_ms": _percentiles(overhead) if overhead else {},
+        "latency_ms": percentiles(latency) if latency else {},
+        "wait_ms": percentiles(wait) if wait else {},
+        "model_ms": percentiles(model) if model else {},
+        "overhead_ms": percentiles(overhead) if overhead else {},
         "images_per_second": len(latency) * len(parts) / seconds,
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def service_start(log_path: Path, *, threads: int) -> tuple[subprocess.Popen, str]:
     """``manage.py serve_inspection`` on a free loopback port, once it holds the promoted models."""
-    port = _free_port()
+    port = free_port()
     manage = str(settings.BASE_DIR / "manage.py")
     log = log_path.open("wb")
     server = subprocess.Popen(

@@ -37,6 +37,7 @@ from annotations.models import (
 from annotations.services.projects import defect_type_get_or_create
 from inference.models import Decision, ModelVersion, ModelVersionStatus, Prediction, Review
 from inference.services.heatmaps import heatmap_key, heatmap_png
+from inference.services.snapshots import snapshot_create
 
 SIDE = 64
 BATCH = 5000
@@ -176,6 +177,11 @@ def collection_generate(
             for name, value in batch_made.items():
                 made[name] += value
             report("images", batch[-1] + 1, count)
+    # The data both versions were "trained and tested on", as a training freezes it.
+    snapshot = snapshot_create(collection=collection)
+    ModelVersion.objects.filter(pk__in=[version.pk for version in versions]).update(snapshot=snapshot)
+    for version in versions:
+        version.snapshot = snapshot
     return GeneratedCollection(**made, versions=versions)
 
 

@@ -21,10 +21,11 @@ import requests
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from inference.load import database_url
 from inference.models import Job, JobStatus
 from inference.services.versions import training_start
 from tests.faults.conftest import _free_port, fault_tool_require
-from tests.inference.conftest import REPO, _database_url, wait_for_job
+from tests.inference.conftest import REPO, wait_for_job
 from tests.inference.helpers import FAST_PARAMETERS, synthetic_collection_fill
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -72,7 +73,7 @@ def web_server(transactional_db, broker_dir, media_root, tmp_path):
         pytest.skip("the fault is PostgreSQL's (SQLite keeps no server connection): set DATABASE_URL")
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("wb")
-    env = {**os.environ, "DATABASE_URL": _database_url(), "LOUPE_VAR_DIR": str(broker_dir)}
+    env = {**os.environ, "DATABASE_URL": database_url(), "LOUPE_VAR_DIR": str(broker_dir)}
     env["MEDIA_ROOT"] = str(media_root)
     process = subprocess.Popen(
         [os.sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}"]

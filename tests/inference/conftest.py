@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from config.celery_app import app, embedded_worker_command
+from inference.load import database_url
 from inference.models import FINISHED, Job
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,17 +49,6 @@ def job_settings(settings):
     settings.LOUPE_JOB_LEASE_SECONDS = LEASE_SECONDS
     settings.LOUPE_ML_DEVICE = "cpu"
     return settings
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "localhost"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
 
 
 def _purge_queues() -> None:
@@ -134,7 +124,7 @@ def celery_worker_process(
     workers: list[WorkerProcess] = []
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "LOUPE_VAR_DIR": str(broker_dir),
         "MEDIA_ROOT": str(media_root),
         "LOUPE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from annotations.models import Collection
+from inference.load import database_url
 from inference.services.demo import demo_dataset_write
-from tests.inference.conftest import _database_url
 
 pytestmark = [pytest.mark.usefixtures("sent"), pytest.mark.slow]
 
@@ -18,7 +18,7 @@ def test_the_benchmark_times_every_run_and_cleans_up(
     transactional_db, media_root, tmp_path, monkeypatch, settings
 ):
     settings.LOUPE_ML_DEVICE = "cpu"
-    monkeypatch.setenv("DATABASE_URL", _database_url())  # the service it starts reads this database
+    monkeypatch.setenv("DATABASE_URL", database_url())  # the service it starts reads this database
     monkeypatch.setenv("MEDIA_ROOT", str(media_root))
     monkeypatch.setenv("LOUPE_ML_DEVICE", "cpu")
     category = demo_dataset_write(root=tmp_path / "data", train=6, test_normal=3, test_per_defect=1)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from inference.load import database_url
 from line.services.stations import station_create
-from tests.inference.conftest import _database_url
 from tests.line.conftest import line_images
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def test_the_service_loads_the_promoted_model_at_start_and_serves_inspections_on
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(media_root),
         "LOUPE_ML_DEVICE": "cpu",
     }

@@ -46,7 +46,9 @@ def test_a_generated_collection_holds_real_files_labels_two_versions_and_reviews
         AnnotationRevision.objects.filter(annotation__image__in=images).count() == made.revisions == labeled
     )
 
+    test_split = Image.objects.filter(collection=team.collection, split="test").count()
     for version in made.versions:
+        assert version.snapshot.counts["test"] == test_split > 0
         predictions = Prediction.objects.filter(model_version=version)
         assert 180 < predictions.count() < 300
         heatmap = PILImage.open(io.BytesIO(default_storage.open(predictions.first().heatmap.name).read()))
