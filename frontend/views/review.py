@@ -16,7 +16,12 @@ from frontend.views.annotate import defect_types_config
 from frontend.views.common import collection_role_required
 from inference.models import FalsePositiveReason, ModelVersionStatus
 from inference.selectors import active_model_version, disagreement_list, model_version_list
-from inference.services.reviews import QueueScope, learning_settings, learning_settings_update, review_pending
+from inference.services.reviews import (
+    QueueScope,
+    learning_settings,
+    learning_settings_update,
+    review_pending_count,
+)
 
 REVIEW_BUNDLE = "frontend/dist/review.js"
 OPEN_DISAGREEMENTS_LISTED = 10
@@ -73,7 +78,8 @@ def collection_review(request: HttpRequest, collection_id: int) -> HttpResponse:
         "can_review": can_review,
         "scope": scope.value,
         "pending": {
-            option.value: review_pending(version=version, scope=option).count() for option in QueueScope
+            scope_option.value: review_pending_count(version=version, scope=scope_option)["total"]
+            for scope_option in QueueScope
         }
         if version
         else {},

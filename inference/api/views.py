@@ -45,7 +45,7 @@ from inference.services.jobs import JobNotCancellable, job_cancel, job_create, j
 from inference.services.reviews import (
     ClaimedByOther,
     review_claim_next,
-    review_pending,
+    review_pending_count,
     review_release,
     review_submit,
 )
@@ -416,7 +416,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         prediction = review_claim_next(version=version, reviewer=request.user, scope=scope)
         if prediction is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        pending = review_pending(version=version, scope=scope).count()
+        pending = review_pending_count(version=version, scope=scope)["total"]
         return Response(s.ReviewItemOutput(_review_item(prediction, pending)).data)
 
     @extend_schema(request=s.ReviewReleaseInput, responses={204: None})

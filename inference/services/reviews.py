@@ -18,6 +18,7 @@ from django.db.models.functions import Abs
 from django.utils import timezone
 from numpy.typing import NDArray
 
+from annotations.counts import Counts, counts_kept
 from annotations.models import Annotation, Collection, Precision, RegionKind, RevisionReason, Split, Verdict
 from annotations.services.annotations import RegionInput, StaleAnnotation, annotation_update
 from annotations.services.projects import collection_writable_require
@@ -95,6 +96,13 @@ def review_pending(*, version: ModelVersion, scope: str = QueueScope.NEW) -> Que
     return pending.annotate(uncertainty=Abs(F("normalized_score") - 0.5)).order_by(
         F("review_rank").asc(nulls_last=True), "uncertainty", "image_id"
     )
+
+
+def review_pending_count(*, version: ModelVersion, scope: str = QueueScope.NEW) -> Counts:
+    """How many items `review_pending` holds (`total`); a long queue's as counted a moment ago
+    (`annotations.counts`)."""
+    pending = review_pending(version=version, scope=scope)
+    return counts_kept(f"pending:{version.pk}:{QueueScope(scope).value}", lambda: {"total": pending.count()})
 
 
 def learning_settings(*, collection_id: int) -> LearningSettings:
@@ -345,12 +353,14 @@ def review_followup_execute(context: JobContext) -> None:
         )
 
 
-def _decisions_since_newest_version(version: ModelVersion) -> int:
+def _decisions_since_newest_version(version: ModelVersion, *, enough: int) -> int:
+    """How many decisions were taken since the collection's newest version, counting no further
+    than `enough` (the count then costs the same however many reviews a collection holds)."""
     newest = ModelVersion.objects.filter(collection_id=version.collection_id).order_by("-created_at").first()
     decisions = Review.objects.filter(prediction__model_version__collection_id=version.collection_id)
     if newest is not None:
         decisions = decisions.filter(created_at__gt=newest.created_at)
-    return decisions.count()
+    return decisions[:enough].count()
 
 
 def retraining_due(*, version: ModelVersion) -> bool:
@@ -365,7 +375,9 @@ def retraining_due(*, version: ModelVersion) -> bool:
         status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
     )
     return (
-        _decisions_since_newest_version(version) >= settings_row.retrain_after_reviews and not busy.exists()
+        _decisions_since_newest_version(version, enough=settings_row.retrain_after_reviews)
+        >= settings_row.retrain_after_reviews
+        and not busy.exists()
     )
 
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from inference.services.reviews import review_pending_count, review_submit
 from inference.services.scoring_jobs import unscored_image_count
 from tests.frontend.helpers import add_image
 from tests.inference.helpers import scored_version
@@ -86,3 +87,19 @@ def test_the_unscored_count_of_a_large_collection_is_kept_too(team, settings):
     add_image(team.collection, "late.png", seed=9)
     kept = unscored_image_count(version=version)
     assert kept["total"] == 2 and kept.counted_at is not None
+
+
+def test_a_long_review_queue_is_counted_once_a_minute(team, settings):
+    settings.LOUPE_EXACT_COUNT_LIMIT = 2
+    images = [
+        add_image(team.collection, f"queued-{seed}.png", seed=seed + 1, split="test") for seed in range(2)
+    ]
+    version = scored_version(team.collection, {image: 0.5 for image in images})
+    assert review_pending_count(version=version)["total"] == 2
+    review_submit(
+        prediction=version.predictions.first(), reviewer=team.reviewer, decision="unsure", expected_version=0
+    )
+    kept = review_pending_count(version=version)
+    assert kept["total"] == 2 and kept.counted_at is not None  # one fewer, an instant later
+    cache.clear()
+    assert review_pending_count(version=version)["total"] == 1
