@@ -40,7 +40,7 @@ from inference.services.exports import (
     export_file_open,
     export_start,
 )
-from inference.services.heatmaps import overlay_png
+from inference.services.heatmaps import DEFAULT_OVERLAY_OPACITY, overlay_png, overlay_stored
 from inference.services.jobs import JobNotCancellable, job_cancel, job_create, job_kind
 from inference.services.reviews import (
     ClaimedByOther,
@@ -154,6 +154,8 @@ def _overlay(request: Request, prediction: Prediction) -> HttpResponse:
     opacity, size = query.validated_data["opacity"], query.validated_data.get("size")
 
     def build() -> HttpResponse:
+        if opacity == DEFAULT_OVERLAY_OPACITY and size is None:  # kept in storage, not drawn again
+            return FileResponse(stored_file(overlay_stored(prediction=prediction)), content_type="image/png")
         png = overlay_png(
             image=prediction.image, heatmap_file=prediction.heatmap, opacity=opacity, max_side=size
         )

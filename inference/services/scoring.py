@@ -28,7 +28,7 @@ from inference.models import (
     SnapshotImage,
     SnapshotRole,
 )
-from inference.services.heatmaps import heatmap_key, heatmap_png
+from inference.services.heatmaps import heatmap_files_delete, heatmap_key, heatmap_png
 from inference.services.jobs import JobContext, JobError
 from inference.services.reviews import review_ranks_update
 from inference.services.versions import ARTIFACT_FILES
@@ -153,8 +153,7 @@ def predictions_write(
     for i, image in enumerate(images):
         anomaly_map, score = predicted.anomaly_maps[i], float(predicted.scores[i])
         key = heatmap_key(version=version, image_id=image.pk)
-        if default_storage.exists(key):
-            default_storage.delete(key)
+        heatmap_files_delete(key)  # a score again: its overlay, drawn from the old map, goes too
         stored = default_storage.save(key, ContentFile(heatmap_png(anomaly_map, low, high)))
         near = int(nearest[i]) if nearest is not None and 0 <= nearest[i] < len(fitted_ids) else None
         rows.append(

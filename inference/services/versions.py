@@ -24,6 +24,7 @@ from inference.models import (
     SnapshotRole,
 )
 from inference.selectors import production_version
+from inference.services.heatmaps import heatmap_files_delete
 from inference.services.jobs import job_create
 from inference.services.snapshots import snapshot_create
 
@@ -70,7 +71,7 @@ def model_version_delete(*, version: ModelVersion) -> None:
             if prefix:
                 storage_tree_delete(prefix=prefix)
             for name in heatmaps:
-                default_storage.delete(name)
+                heatmap_files_delete(name)
 
         transaction.on_commit(files_delete)
 
