@@ -19,7 +19,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from PIL import Image as PILImage
 
 from annotations.geometry import mask_encode
@@ -182,7 +182,21 @@ def collection_generate(
     ModelVersion.objects.filter(pk__in=[version.pk for version in versions]).update(snapshot=snapshot)
     for version in versions:
         version.snapshot = snapshot
+    _statistics_refresh()
     return GeneratedCollection(**made, versions=versions)
+
+
+def _statistics_refresh() -> None:
+    """Let PostgreSQL's planner see the new rows now, as autovacuum would only later: with a
+    collection's size estimated from before the batches, it plans a lookup per image where one hash
+    join would do (a "reviewed" count of 100,000 images took 79 s instead of 49 ms)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table for model in (Image, Annotation, Region, AnnotationRevision, Prediction, Review)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 def _rows_write(
