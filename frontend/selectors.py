@@ -96,7 +96,7 @@ def collection_summary(*, user: User, collection: Collection) -> Counts:
     """The collection's image count, per split (`split_<value>`) and per verdict (`verdict_<value>`);
     a large collection's as counted a moment ago (`annotations.counts`)."""
     return counts_kept(
-        f"summary:{collection.pk}",
+        "summary",
         lambda: image_list(user=user, collection_id=collection.pk).aggregate(
             total=Count("id"),
             **{f"split_{value}": Count("id", filter=Q(split=value)) for value in Split.values},
@@ -105,12 +105,14 @@ def collection_summary(*, user: User, collection: Collection) -> Counts:
                 for value in Verdict.values
             },
         ),
+        collection_id=collection.pk,
     )
 
 
 def grid_matching(*, collection: Collection, images: QuerySet[Image], query: str) -> Counts:
-    """How many images the grid's filters (`query`) let through; many, as counted a moment ago."""
-    return counts_kept(f"matching:{collection.pk}:{query}", lambda: {"total": images.count()})
+    """How many images the grid's filters (`query`) let through; in a large collection, as counted a
+    moment ago (however few they are: the count looks through all of them)."""
+    return counts_kept(f"matching:{query}", lambda: {"total": images.count()}, collection_id=collection.pk)
 
 
 def project_rows(*, user: User) -> list[dict[str, Any]]:

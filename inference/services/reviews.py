@@ -102,7 +102,11 @@ def review_pending_count(*, version: ModelVersion, scope: str = QueueScope.NEW) 
     """How many items `review_pending` holds (`total`); a long queue's as counted a moment ago
     (`annotations.counts`)."""
     pending = review_pending(version=version, scope=scope)
-    return counts_kept(f"pending:{version.pk}:{QueueScope(scope).value}", lambda: {"total": pending.count()})
+    return counts_kept(
+        f"pending:{version.pk}:{QueueScope(scope).value}",
+        lambda: {"total": pending.count()},
+        collection_id=version.collection_id,
+    )
 
 
 def learning_settings(*, collection_id: int) -> LearningSettings:

@@ -20,7 +20,9 @@ def unscored_image_count(*, version: ModelVersion) -> Counts:
     counted a moment ago (`annotations.counts`)."""
     scored = Prediction.objects.filter(model_version=version, image=OuterRef("pk"))
     unscored = Image.objects.filter(collection_id=version.collection_id).exclude(Exists(scored))
-    return counts_kept(f"unscored:{version.pk}", lambda: {"total": unscored.count()})
+    return counts_kept(
+        f"unscored:{version.pk}", lambda: {"total": unscored.count()}, collection_id=version.collection_id
+    )
 
 
 def scoring_start(

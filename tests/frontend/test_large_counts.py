@@ -57,16 +57,19 @@ def test_a_large_collections_counts_are_kept_for_a_minute_and_the_page_says_so(t
     assert _total(again) == 5 and "Counts as of" not in again
 
 
-def test_a_filtered_count_is_kept_by_its_filters(team, client, settings):
-    settings.LOUPE_EXACT_COUNT_LIMIT = 2
+def test_a_filtered_count_is_kept_by_its_filters_however_few_it_finds(team, client, settings):
+    settings.LOUPE_EXACT_COUNT_LIMIT = 4  # the collection's size decides: a count looks through it all
     for seed in range(3):
         add_image(team.collection, f"test-{seed}.png", seed=seed + 1, split="test")
     client.force_login(team.viewer)
     assert _matching(_page(client, team.collection, split="test")[0]) == 3
-    assert _matching(_page(client, team.collection, split="unassigned")[0]) == 1  # below the limit
-    add_image(team.collection, "late.png", seed=9, split="test")
-    assert _matching(_page(client, team.collection, split="test")[0]) == 3  # kept
     assert _matching(_page(client, team.collection, split="unassigned")[0]) == 1
+    add_image(team.collection, "late-test.png", seed=9, split="test")
+    add_image(team.collection, "late-other.png", seed=10)
+    assert _matching(_page(client, team.collection, split="test")[0]) == 3  # each kept by its filters
+    assert _matching(_page(client, team.collection, split="unassigned")[0]) == 1
+    cache.clear()
+    assert _matching(_page(client, team.collection, split="unassigned")[0]) == 2
 
 
 def test_a_small_collection_is_counted_afresh_on_every_page(team, client):
