@@ -23,6 +23,16 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def no_kept_counts():
+    """Counts kept in the cache (annotations/counts.py) never outlive a test: ids are used again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Factories set real passwords; the default hasher would spend most of each test on them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -105,7 +105,7 @@ def test_the_threshold_moves_the_confusion_matrix_and_a_manager_saves_it(page):
     assert "Of its 11 scored test images, 6 are flagged defective at it (3 now)." in dialog.inner_text()
     screenshot(page, "models-confirm-threshold.png")
     dialog.get_by_role("button", name="Cancel").click()
-    assert dialog.count() == 0
+    dialog.wait_for(state="detached")  # closed: it is gone from the page
     newer.refresh_from_db()
     assert newer.threshold == 1.0
     # Confirmed: every prediction is decided by it.

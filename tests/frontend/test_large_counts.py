@@ -17,13 +17,6 @@ from tests.inference.helpers import scored_version
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def no_kept_counts():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _page(client, collection, **params) -> tuple[str, int]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("collection-detail", args=[collection.pk]), params)
