@@ -11,7 +11,6 @@ images) is reported apart from both.
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import threading
@@ -29,7 +28,7 @@ from django.contrib.auth import get_user_model
 from annotations.models import Collection, Split
 from annotations.services.ingest import image_inspect, image_store
 from annotations.services.projects import collection_delete, project_create
-from inference.load import free_port, percentiles
+from inference.load import free_port, percentiles, server_stop
 from inference.ml.data.mvtec import Category
 from inference.models import JobStatus
 from inference.services.jobs import job_run
@@ -157,14 +156,8 @@ def service_start(log_path: Path, *, threads: int) -> tuple[subprocess.Popen, st
         except OSError:
             pass
         time.sleep(0.5)
-    service_stop(server)
+    server_stop(server)
     raise RuntimeError(f"the inspection service did not start; see {log_path}")
-
-
-def service_stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
 
 
 def inspection_benchmark(
@@ -192,7 +185,7 @@ def inspection_benchmark(
                 sent = requests if batch == 1 else requests // 8
                 runs.append(drive(url, key, chosen, clients=count, requests=sent))
     finally:
-        service_stop(server)
+        server_stop(server)
     return {
         "machine": {
             "cpus": os.cpu_count(),
