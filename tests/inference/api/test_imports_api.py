@@ -119,6 +119,8 @@ def test_a_link_in_a_zip_is_refused(team, as_user):
     )
     assert response.status_code == 400
     assert "symbolic link is refused" in response.json()["detail"]
+    assert not default_storage.exists("imports")
+    assert not Job.objects.filter(kind=JobKind.IMPORT).exists()
 
 
 def test_bad_requests_say_what_to_send(team, as_user):
