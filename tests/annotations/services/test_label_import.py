@@ -152,44 +152,143 @@ def test_an_unknown_format_and_a_folder_of_no_label_file(tmp_path):
         dataset_plan(tmp_path / "x", format="cvat")
 
 
-def test_the_commands_export_a_collection_and_import_it_again(team, tmp_path):
-    labeled_collection(team.collection, team.annotator)
-    out = tmp_path / "exported"
+FULL = {
+    "first.png": ("unlabeled", []),
+    "normal-train.png": ("normal", []),
+    "normal-test.png": ("normal", []),
+    "boxes.png": ("defective", [("box", "scratch"), ("polygon", "scratch")]),
+    "mask.png": ("defective", [("mask", "dent")]),
+    "weak.png": ("defective", [("point", "dent"), ("scribble", "dent"), ("box", "dent")]),
+    "unlabeled.png": ("unlabeled", []),
+}
+NO_UNLABELED = {name: labels for name, labels in FULL.items() if labels[0] != "unlabeled"}
+UNLABELED_LEFT_OUT = [
+    f"left out of {name}: it is unlabeled, and {{format}} has no place for such an image"
+    for name in ("first.png", "unlabeled.png")
+]
+# What each format carries back (per image: verdict, regions), the lines its export reports as left
+# out, and the import's summary line.
+COMMAND_CASES = {
+    "coco": (
+        "annotations.json",
+        FULL | {"weak.png": ("defective", [("box", "dent")])},
+        [
+            "left out of images/weak.png: a point has no COCO form",
+            "left out of images/weak.png: a scribble has no COCO form",
+        ],
+        "7 added, 0 already there, 0 masks (0 of them empty), 0 rejected, 5 labeled",
+    ),
+    "labelme": (
+        "boxes.json",
+        FULL,
+        [],
+        "7 added, 0 already there, 0 masks (0 of them empty), 0 rejected, 5 labeled",
+    ),
+    "yolo": (
+        "data.yaml",
+        FULL | {"mask.png": ("unlabeled", []), "weak.png": ("defective", [("box", "dent")])},
+        [
+            "left out of images/test/mask.png: a mask has no YOLO form",
+            "left out of images/test/mask.png: defective with no box or polygon: it gets no label file",
+            "left out of images/unassigned/weak.png: a point has no YOLO form",
+            "left out of images/unassigned/weak.png: a scribble has no YOLO form",
+        ],
+        "7 added, 0 already there, 0 masks (0 of them empty), 0 rejected, 4 labeled",
+    ),
+    "cvat": (
+        "annotations.xml",
+        NO_UNLABELED,
+        UNLABELED_LEFT_OUT,
+        "5 added, 0 already there, 0 masks (0 of them empty), 0 rejected, 5 labeled",
+    ),
+    "mvtec": (
+        "ground_truth/scratch/boxes_mask.png",
+        NO_UNLABELED
+        | {"boxes.png": ("defective", [("mask", "scratch")]), "weak.png": ("defective", [("mask", "dent")])},
+        [
+            *UNLABELED_LEFT_OUT,
+            "left out of test/dent/weak.png: point and scribble regions have no place in a mask",
+        ],
+        "5 added, 0 already there, 3 masks (0 of them empty), 0 rejected, 5 labeled",
+    ),
+}
+
+
+def _labels_by_name(collection: Collection) -> dict[str, tuple[str, list[tuple[str, str | None]]]]:
+    images = Image.objects.filter(collection=collection).select_related("annotation")
+    return {
+        Path(image.original_name).name: (
+            image.annotation.verdict,
+            [
+                (r.kind, r.defect_type.name if r.defect_type else None)
+                for r in image.annotation.regions.select_related("defect_type").order_by("id")
+            ],
+        )
+        for image in images
+    }
+
+
+def _export(collection: Collection, format: str, out: Path) -> tuple[str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-
     call_command(
-        "export_dataset",
-        team.collection.pk,
-        format="cvat",
-        out=out,
-        stdout=stdout,
-        stderr=stderr,
-        verbosity=0,
+        "export_dataset", collection.pk, format=format, out=out, stdout=stdout, stderr=stderr, verbosity=0
     )
+    return stdout.getvalue(), stderr.getvalue()
 
-    assert (out / "annotations.xml").is_file() and "Export finished." in stdout.getvalue()
-    assert "left out of unlabeled.png: it is unlabeled, and cvat has no place" in stderr.getvalue()
-    with pytest.raises(CommandError, match="is not an empty folder"):
-        call_command("export_dataset", team.collection.pk, format="cvat", out=out, verbosity=0)
-    with pytest.raises(CommandError, match="there is no collection 999999"):
-        call_command("export_dataset", 999999, format="cvat", out=tmp_path / "none", verbosity=0)
 
-    UserFactory(username="importer")
+def _import_command(folder: Path, format: str) -> str:
     stdout = io.StringIO()
     call_command(
         "import_dataset",
-        str(out),
+        str(folder),
         project="Again",
         owner="importer",
-        format="cvat",
+        format=format,
         stdout=stdout,
         stderr=io.StringIO(),
         verbosity=0,
     )
+    return stdout.getvalue()
 
-    assert "exported: 5 added, 0 already there, 0 masks (0 of them empty), 0 rejected, 5 labeled" in (
-        stdout.getvalue()
-    )
+
+@pytest.mark.parametrize("format", list(COMMAND_CASES))
+def test_the_commands_export_a_collection_and_import_it_again(team, tmp_path, format):
+    label_file, carried, left_out, summary = COMMAND_CASES[format]
+    labeled_collection(team.collection, team.annotator)
+    out = tmp_path / "exported"
+
+    stdout, stderr = _export(team.collection, format, out)
+
+    assert (out / label_file).is_file() and "Export finished." in stdout
+    assert [line.strip() for line in stderr.splitlines()] == [line.format(format=format) for line in left_out]
+    with pytest.raises(CommandError, match="is not an empty folder"):
+        call_command("export_dataset", team.collection.pk, format=format, out=out, verbosity=0)
+    with pytest.raises(CommandError, match="there is no collection 999999"):
+        call_command("export_dataset", 999999, format=format, out=tmp_path / "none", verbosity=0)
+
+    UserFactory(username="importer")
+    assert f"exported: {summary}, 0 kept their own labels" in _import_command(out, format)
+
     imported = Collection.objects.get(project__name="Again", name="exported")
-    before = {k: v[1:] for k, v in labels_by_content(team.collection).items() if v[1] != "unlabeled"}
-    assert {k: v[1:] for k, v in labels_by_content(imported).items()} == before
+    assert _labels_by_name(imported) == carried
+    if format in ("coco", "labelme", "cvat"):  # exact formats: each region comes back as it was
+        before = labels_by_content(team.collection)
+        for sha, (_, _, regions) in labels_by_content(imported).items():
+            kinds = {kind for kind, _, _ in regions}
+            assert regions == [region for region in before[sha][2] if region[0] in kinds]
+
+
+def test_import_dataset_format_folder_takes_the_images_and_ignores_their_labels(team, tmp_path):
+    labeled_collection(team.collection, team.annotator)
+    out = tmp_path / "exported"
+    _export(team.collection, "labelme", out)  # images with a LabelMe file beside each labeled one
+    _png(out / "nested" / "deeper.png", value=200)  # a plain folder is its top-level images
+    UserFactory(username="importer")
+
+    stdout = _import_command(out, "folder")
+
+    assert "exported: 7 added, 0 already there, 0 masks (0 of them empty), 0 rejected, 0 labeled" in stdout
+    imported = Collection.objects.get(project__name="Again", name="exported")
+    assert _labels_by_name(imported) == {name: ("unlabeled", []) for name in FULL}
+    assert set(imported.images.values_list("split", flat=True)) == {"unassigned"}
+    assert not AnnotationRevision.objects.filter(annotation__image__collection=imported).exists()
