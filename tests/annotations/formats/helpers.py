@@ -12,7 +12,8 @@ from tests.conftest import png_bytes
 WIDTH, HEIGHT = 40, 30
 
 
-def _mask() -> np.ndarray:
+def dent_mask() -> np.ndarray:
+    """The mask of mask.png: two blocks and one corner pixel (a 40×30 image)."""
     mask = np.zeros((HEIGHT, WIDTH), dtype=bool)
     mask[3:9, 5:17] = True
     mask[20:28, 30:33] = True
@@ -41,7 +42,7 @@ def labeled_collection(collection: Collection, user) -> dict[str, str]:
         "mask.png": (
             Split.TEST,
             "defective",
-            [RegionInput("mask", mask_encode(_mask()), defect_type_id=dent)],
+            [RegionInput("mask", mask_encode(dent_mask()), defect_type_id=dent)],
         ),
         "weak.png": (
             Split.UNASSIGNED,

@@ -1,7 +1,9 @@
 """Each reader on a small file written by hand in the format's published shape (not Loupe's output):
-what it reads, and what it refuses, with a message that says what to fix."""
+what it reads, and what it refuses, with a message that says what to fix; and an MVTec AD category
+written by hand, through the importer."""
 
 import base64
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -13,6 +15,11 @@ from PIL import Image as PILImage
 from annotations.formats import FORMATS, coco, cvat, labelme, yolo
 from annotations.formats.labels import LabelFormatError
 from annotations.geometry import mask_decode
+from annotations.models import Collection, Image, Region
+from annotations.services.importing import dataset_import
+from annotations.services.projects import project_create
+from inference.services.importing import dataset_plan
+from tests.factories import UserFactory
 
 
 def _image(path: Path, width: int = 8, height: int = 6) -> Path:
@@ -292,3 +299,68 @@ def test_a_cvat_file_that_does_not_hold_together_is_refused(tmp_path, change, me
     (tmp_path / "annotations.xml").write_text(change(CVAT_XML))
     with pytest.raises(LabelFormatError, match=message):
         cvat.read(tmp_path / "annotations.xml", tmp_path)
+
+
+def _mvtec_fixture(root: Path) -> dict[str, np.ndarray]:
+    """An MVTec AD category written by hand: train/good, test/good, test/<defect> and
+    ground_truth/<defect>/<stem>_mask.png (0 or 255); the masks by test image."""
+    rng = np.random.default_rng(5)
+    for name in (
+        "train/good/000.png",
+        "train/good/001.png",
+        "test/good/000.png",
+        "test/crack/000.png",
+        "test/crack/001.png",
+        "test/dent/000.png",
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        PILImage.fromarray(rng.integers(0, 255, (12, 16), dtype=np.uint8)).save(root / name)
+    crack, empty, dent = (np.zeros((12, 16), dtype=bool) for _ in range(3))
+    crack[2:5, 3:9] = True
+    dent[8:11, 12:15] = True
+    dent[0, 0] = True
+    masks = {"crack/000": crack, "crack/001": empty, "dent/000": dent}
+    for name, mask in masks.items():
+        defect, stem = name.split("/")
+        path = root / "ground_truth" / defect / f"{stem}_mask.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        PILImage.fromarray(mask.astype(np.uint8) * 255, mode="L").save(path)
+    return masks
+
+
+@pytest.mark.django_db
+def test_an_mvtec_category_written_by_hand(tmp_path):
+    masks = _mvtec_fixture(tmp_path / "bottle")
+    (plan,) = dataset_plan(tmp_path / "bottle", format="mvtec")
+    assert (plan.name, plan.layout, plan.refused) == ("bottle", "mvtec", [])
+    planned = {str(p.path.relative_to(tmp_path / "bottle")): p for p in plan.images}
+    assert {name: (p.split, p.verdict, p.defect_type) for name, p in planned.items()} == {
+        "train/good/000.png": ("train", "normal", None),
+        "train/good/001.png": ("train", "normal", None),
+        "test/good/000.png": ("test", "normal", None),
+        "test/crack/000.png": ("test", "defective", "crack"),
+        "test/crack/001.png": ("test", "defective", "crack"),
+        "test/dent/000.png": ("test", "defective", "dent"),
+    }
+    assert planned["test/dent/000.png"].mask_path == tmp_path / "bottle/ground_truth/dent/000_mask.png"
+
+    user = UserFactory(username="mvtec")
+    (summary,) = dataset_import(plans=[plan], project=project_create(name="Line 4", created_by=user))
+    assert (summary.added, summary.masks, summary.empty_masks, summary.rejected) == (6, 3, 1, [])
+    collection = Collection.objects.get(name="bottle")
+    assert sorted(collection.defect_types.values_list("name", flat=True)) == ["crack", "dent"]
+    by_content = {hashlib.sha256(p.path.read_bytes()).hexdigest(): name for name, p in planned.items()}
+    for image in Image.objects.filter(collection=collection).select_related("annotation"):
+        split, folder, file_name = by_content[image.sha256].split("/")
+        regions = list(image.annotation.regions.select_related("defect_type"))
+        assert image.split == split, image.original_name
+        expected = masks.get(f"{folder}/{Path(file_name).stem}")
+        if expected is None or not expected.any():  # normal, or a mask that marks nothing
+            assert image.annotation.verdict == ("normal" if folder == "good" else "defective"), image
+            assert regions == []
+            continue
+        assert image.annotation.verdict == "defective"
+        (region,) = regions
+        assert (region.kind, region.precision, region.defect_type.name) == ("mask", "exact", folder)
+        assert (mask_decode(region.geometry) == expected).all()
+    assert Region.objects.filter(annotation__image__collection=collection).count() == 2
