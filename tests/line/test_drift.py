@@ -6,6 +6,8 @@ import pytest
 from scipy import stats
 
 from inference.ml.drift import ks_critical, ks_statistic, proportion_upper
+from inference.models import ModelVersion
+from inference.selectors import model_version_test_scores
 from line.models import LinePolicy
 from line.selectors import drift_report, reject_ceiling
 from line.services.inspection import inspect_images
@@ -63,3 +65,29 @@ def test_brighter_parts_raise_the_alert_and_like_parts_do_not(line_version, team
     assert drift["state"] == "alert" and "validation scores" in drift["reason"]
     assert drift["ks_statistic"] > drift["ks_critical"] and drift["model_version"] == line_version.pk
     assert 1 <= len(drift["series"]) <= 12 and all(point["count"] >= 1 for point in drift["series"])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("sent")
+def test_a_reject_rate_out_of_its_band_alone_raises_the_alert(line_version, team):
+    # Parts like the validation ones, judged for a while by a threshold below most normal validation
+    # scores (a manager's mistake, say): their scores do not move, but the line rejects most of them.
+    collection = team.collection
+    LinePolicy.objects.create(
+        collection=collection, drift_window=40, keep_flagged=False, keep_passed_share=0.0
+    )
+    normal = sorted(
+        row["score"] for row in model_version_test_scores(version=line_version) if row["label"] == 0
+    )
+    threshold = line_version.threshold
+    ModelVersion.objects.filter(pk=line_version.pk).update(threshold=normal[len(normal) // 4])
+    for batch in range(2):
+        inspect_images(collection=collection, uploads=line_images(20, seed=40 + batch))
+    ModelVersion.objects.filter(pk=line_version.pk).update(threshold=threshold)
+    line_version.refresh_from_db()
+
+    report = drift_report(version=line_version, policy=collection.line_policy)
+    assert report["state"] == "alert", report["reason"]
+    assert report["ks_statistic"] <= report["ks_critical"], "the scores look like the validation ones"
+    assert report["reject_rate"] > report["reject_ceiling"] >= report["expected_reject_rate"]
+    assert "rejects" in report["reason"] and "validation scores" not in report["reason"]

@@ -18,7 +18,11 @@ from inference.services.reviews import (
 )
 from line.models import Inspection, LinePolicy
 from line.services.inspection import PRODUCTION_SOURCE, inspect_images, kept_for_review, line_policy
+from tests.annotations.api.conftest import as_user
+from tests.annotations.api.helpers import API, results
 from tests.line.conftest import line_images
+
+__all__ = ["as_user"]  # the fixture
 
 pytestmark = [pytest.mark.usefixtures("sent"), pytest.mark.slow]
 
@@ -104,3 +108,29 @@ def test_the_same_picture_twice_in_a_request_is_recorded_twice_and_kept_once(lin
     assert kept.count() == 1
     assert list(Inspection.objects.values_list("image_id", flat=True)) == [kept.get().pk] * 2
     assert Prediction.objects.filter(model_version=line_version, image=kept.get()).count() == 1
+
+
+def test_kept_line_images_are_listed_in_the_collections_images(line_version, team, as_user):
+    collection = team.collection
+    LinePolicy.objects.create(collection=collection, keep_passed_share=1.0)  # keep everything here
+    inspect_images(collection=collection, uploads=line_images(3, seed=61, defective=1))
+    kept = set(
+        Image.objects.filter(collection=collection, source=PRODUCTION_SOURCE).values_list("pk", flat=True)
+    )
+    assert len(kept) == 3
+
+    client = as_user(team.viewer)
+    listed = results(client.get(f"{API}/images/", {"collection": collection.pk, "page_size": 200}))
+    from_line = {item["id"]: item for item in listed if item["id"] in kept}
+    assert set(from_line) == kept
+    assert {(item["source"], item["split"], item["collection"]) for item in from_line.values()} == {
+        (PRODUCTION_SOURCE, "unassigned", collection.pk)
+    }
+    # Scored by the version that judged them, so they take their place in the score order too.
+    query = {
+        "collection": collection.pk,
+        "model_version": line_version.pk,
+        "order": "-score",
+        "page_size": 200,
+    }
+    assert kept <= {item["id"] for item in results(client.get(f"{API}/images/", query))}
