@@ -244,6 +244,11 @@ LOUPE_JOB_LEASE_SECONDS = env.float("LOUPE_JOB_LEASE_SECONDS", default=60.0)
 LOUPE_JOB_REQUEUE_SECONDS = env.float("LOUPE_JOB_REQUEUE_SECONDS", default=600.0)
 LOUPE_JOB_MAX_ATTEMPTS = env.int("LOUPE_JOB_MAX_ATTEMPTS", default=3)
 LOUPE_REAPER_INTERVAL_SECONDS = env.float("LOUPE_REAPER_INTERVAL_SECONDS", default=30.0)
+# A scoring job is cut into chunks of this many images, which it and up to LOUPE_SCORE_HELPERS other
+# workers of its queue take one at a time (inference/services/score_chunks.py): a worker holds one
+# chunk's images at once, whatever the collection's size.
+LOUPE_SCORE_CHUNK_IMAGES = env.int("LOUPE_SCORE_CHUNK_IMAGES", default=1000)
+LOUPE_SCORE_HELPERS = env.int("LOUPE_SCORE_HELPERS", default=3)
 LOUPE_TRAIN_TIME_LIMIT_SECONDS = env.int("LOUPE_TRAIN_TIME_LIMIT_SECONDS", default=6 * 3600)
 LOUPE_ML_DEVICE = env.str("LOUPE_ML_DEVICE", default="auto")
 # The review queue hands an item to one reviewer for this long (inference/services/reviews.py).

@@ -175,6 +175,36 @@ class Job(models.Model):
         return f"{self.kind} job {self.pk} ({self.status})"
 
 
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class ScoreChunk(models.Model):
+    """A share of a scoring job that any worker may take: the images the job scores whose ids lie in
+    [first_image_id, last_image_id]. A worker holds it under a lease, as a job is held, so several
+    workers score one job at once and a vanished one's share is taken over where it stopped."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    first_image_id = models.BigIntegerField()
+    last_image_id = models.BigIntegerField()
+    images = models.PositiveIntegerField(help_text="How many it held when the job was planned")
+    scored = models.PositiveIntegerField(default=0, help_text="Predictions written for it")
+    status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
+    owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="score_chunk_unique_number")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.number} of job {self.job_id} ({self.status})"
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued"
     RUNNING = "running"

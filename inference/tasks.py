@@ -1,6 +1,7 @@
 """Celery tasks: thin, named, queued, time-limited. One task per kind of job (declared in
 `inference.services.job_kinds`), each taking a job id and running that kind's work; the job row
-(claim, lease, attempts) makes a second delivery of the same message a no-op.
+(claim, lease, attempts) makes a second delivery of the same message a no-op. A kind that several
+workers share has a second task, its helpers' (`inference.services.job_shares`).
 
 The reaper runs (1) as the task `inference.reap_stale_jobs`, every minute where `celery beat` runs
 (config.settings.CELERY_BEAT_SCHEDULE), and (2) inside every worker: at start and then every
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from inference.services.job_kinds import JOB_KINDS
+from inference.services.job_shares import job_share_run
 from inference.services.jobs import JobKindSpec, job_run, jobs_reap_stale, jobs_resend_queued
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,16 @@ def _job_task(spec: JobKindSpec) -> Task:
     return run
 
 
+def _share_task(spec: JobKindSpec) -> Task:
+    @shared_task(name=spec.share_task, queue=spec.queue, soft_time_limit=_LIMIT, time_limit=_LIMIT + 120)
+    def share(job_id: int) -> None:
+        job_share_run(job_id=job_id, work=import_string(spec.share))
+
+    return share
+
+
 JOB_TASKS = {spec.kind: _job_task(spec) for spec in JOB_KINDS}
+SHARE_TASKS = {spec.kind: _share_task(spec) for spec in JOB_KINDS if spec.share}
 
 
 @shared_task(name="inference.reap_stale_jobs", queue="default", soft_time_limit=60, time_limit=90)

@@ -85,9 +85,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 @pytest.fixture
 def sent(monkeypatch) -> list[tuple[int, str]]:
-    """Jobs are not sent to Celery; the messages that would have been, as (job id, kind)."""
-    from inference.services import jobs
+    """Jobs are not sent to Celery; the messages that would have been, as (job id, kind), and a
+    helper's as (job id, its task's name)."""
+    from inference.services import job_shares, jobs
 
     messages: list[tuple[int, str]] = []
     monkeypatch.setattr(jobs, "_send", lambda job_id, kind: messages.append((job_id, kind)))
+    monkeypatch.setattr(job_shares, "_send", lambda task, job_id, queue: messages.append((job_id, task)))
     return messages

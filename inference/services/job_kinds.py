@@ -39,6 +39,7 @@ JOB_KINDS = (
         queue="gpu",
         work="inference.services.scoring.score_execute",
         start_role=Role.REVIEWER,
+        share="inference.services.scoring.score_share",
     ),
     # Evaluation loads a model and predicts: the accelerator's work, like scoring.
     JobKindSpec(

@@ -56,6 +56,8 @@ class JobKindSpec:
         abandon: undoes what a job that will not succeed left half-made (called with the job).
         reads_only: it writes nothing into its collection (an export), so it may run on an
             archived one; every other kind is refused there.
+        share: dotted path of the work other workers do to share a running job of this kind
+            (`share(context)`, `inference.services.job_shares`); None: one worker does it all.
     """
 
     kind: str
@@ -65,6 +67,12 @@ class JobKindSpec:
     start_role: Role | None = None
     abandon: Callable[[Job], None] | None = None
     reads_only: bool = False
+    share: str | None = None
+
+    @property
+    def share_task(self) -> str:
+        """The Celery task that runs `share`."""
+        return f"{self.task}_share"
 
 
 _KINDS: dict[str, JobKindSpec] = {}
@@ -362,12 +370,13 @@ def jobs_resend_queued(*, sent_before: datetime) -> list[int]:
     return resent
 
 
-class _Heartbeat(threading.Thread):
-    """Renews a job's lease every third of its length and fetches the cancel flag."""
+class Heartbeat(threading.Thread):
+    """Renews a lease every third of its length and fetches the cancel flag: `renew(progress,
+    message)` is `job_heartbeat` for a job's lease, and what holds a share of a job for a share."""
 
-    def __init__(self, *, job_id: int, owner: str) -> None:
-        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
-        self.job_id, self.owner = job_id, owner
+    def __init__(self, *, name: str, renew: Callable[[float | None, str | None], HeartbeatState]) -> None:
+        super().__init__(name=f"{name}-heartbeat", daemon=True)
+        self.renew = renew
         self.progress: tuple[float, str] | None = None
         self.cancelled = False
         self.lost = False
@@ -379,14 +388,12 @@ class _Heartbeat(threading.Thread):
             while not self.stopping.wait(interval):
                 fraction, message = self.progress if self.progress else (None, None)
                 try:
-                    state = job_heartbeat(
-                        job_id=self.job_id, owner=self.owner, progress=fraction, message=message
-                    )
+                    state = self.renew(fraction, message)
                 except LeaseLost:
                     self.lost = True
                     return
                 except DatabaseError:
-                    logger.exception("job %s: heartbeat failed, will retry", self.job_id)
+                    logger.exception("%s: heartbeat failed, will retry", self.name)
                     connection.close()  # a connection the server dropped never works again: reconnect
                     continue
                 self.cancelled = state.cancel_requested
@@ -400,7 +407,7 @@ class JobContext:
 
     job: Job
     owner: str
-    _heartbeat: _Heartbeat
+    _heartbeat: Heartbeat
 
     def progress(self, fraction: float, message: str) -> None:
         """Report progress (written by the heartbeat); stop here if cancelled or given away.
@@ -454,7 +461,12 @@ def job_run(*, job_id: int, work: Callable[[JobContext], None]) -> None:
     if job is None:
         logger.info("job %s: nothing to claim (finished, held by another worker, or unknown)", job_id)
         return
-    heartbeat = _Heartbeat(job_id=job_id, owner=owner)
+    heartbeat = Heartbeat(
+        name=f"job-{job_id}",
+        renew=lambda progress, message: job_heartbeat(
+            job_id=job_id, owner=owner, progress=progress, message=message
+        ),
+    )
     heartbeat.start()
     try:
         work(JobContext(job=job, owner=owner, _heartbeat=heartbeat))

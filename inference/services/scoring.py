@@ -3,8 +3,11 @@ training's test predictions and evaluation (and later the inspection endpoint an
 parity check). Runs in Celery workers: it loads the learning core.
 """
 
+import contextlib
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from PIL import Image as PILImage
 
 from annotations.models import Image
@@ -22,6 +26,7 @@ from inference.ml.postprocess import extract_regions, region_masks
 from inference.ml.thresholds import ScoreNormalizer
 from inference.models import (
     DataSnapshot,
+    Job,
     ModelVersion,
     ModelVersionStatus,
     Prediction,
@@ -29,8 +34,22 @@ from inference.models import (
     SnapshotRole,
 )
 from inference.services.heatmaps import heatmap_files_delete, heatmap_key, heatmap_png
+from inference.services.job_shares import ShareContext, share_request
 from inference.services.jobs import JobContext, JobError
 from inference.services.reviews import review_ranks_update
+from inference.services.score_chunks import (
+    ChunkHold,
+    ChunkLost,
+    ChunksProgress,
+    chunk_claim,
+    chunk_exhausted_reason,
+    chunk_finish,
+    chunk_held,
+    chunk_hold_check,
+    chunk_scored,
+    chunks_plan,
+    chunks_progress,
+)
 from inference.services.versions import ARTIFACT_FILES
 from inference.truth import ImageTruth, snapshot_truth
 
@@ -191,36 +210,133 @@ def predictions_write(
     )
 
 
-def score_execute(context: JobContext) -> None:
-    """Score every image of the collection (or those the job names) that has no prediction yet from
-    this version, in batches, each committed with its predictions: an interrupted job resumes."""
-    version = ModelVersion.objects.get(pk=context.job.model_version_id)
+def _unscored(version: ModelVersion, job: Job) -> QuerySet[Image]:
+    """The images the scoring job scores that have no prediction from the version yet, by id."""
+    images = Image.objects.filter(collection_id=version.collection_id)
+    if job.parameters.get("image_ids"):
+        images = images.filter(pk__in=job.parameters["image_ids"])
+    scored = Prediction.objects.filter(model_version=version, image=OuterRef("pk"))
+    return images.exclude(Exists(scored)).order_by("id")
+
+
+@dataclass
+class ChunkScorer:
+    """What a worker needs to score chunks of one job: the version, its model (loaded at the first
+    chunk, so a worker that finds nothing to take loads nothing) and its fitted images' ids."""
+
+    job: Job
+    version: ModelVersion
+    detector: AnomalyDetector | None = None
+    fitted_ids: list[int] = field(default_factory=list)
+
+    def score(self, hold: ChunkHold, after_batch: Callable[[], None] = lambda: None) -> None:
+        """Score the held chunk's images that have no prediction yet, a batch at a time, each batch
+        committed with its predictions and the chunk's count while the chunk is still `hold`'s."""
+        if self.detector is None:
+            self.detector = model_load(self.version)
+            self.fitted_ids = fitted_image_ids(self.version)
+        chunk = hold.chunk
+        todo = list(
+            _unscored(self.version, self.job).filter(
+                pk__gte=chunk.first_image_id, pk__lte=chunk.last_image_id
+            )
+        )
+        for start in range(0, len(todo), SCORE_BATCH):
+            batch = todo[start : start + SCORE_BATCH]
+            hold.check()
+            predicted = self.detector.predict(StoredImages(batch), progress=lambda *_: hold.check())
+            types = flagged_region_types(
+                detector=self.detector,
+                images=batch,
+                predicted=predicted,
+                threshold=self.version.pixel_threshold,
+            )
+            with transaction.atomic():
+                chunk_hold_check(chunk=chunk, owner=hold.owner)
+                predictions_write(
+                    version=self.version,
+                    images=batch,
+                    predicted=predicted,
+                    fitted_ids=self.fitted_ids,
+                    region_types=types,
+                )
+                chunk_scored(chunk=chunk, count=len(batch))
+            after_batch()
+        chunk_finish(chunk=chunk, owner=hold.owner)
+
+
+def _ready_version(job: Job) -> ModelVersion:
+    version = ModelVersion.objects.get(pk=job.model_version_id)
     if version.status != ModelVersionStatus.READY:
         raise JobError(f"model {version.pk} is {version.status}, not ready; only a trained model can score")
-    images = Image.objects.filter(collection_id=version.collection_id).order_by("id")
-    if context.job.parameters.get("image_ids"):
-        images = images.filter(pk__in=context.job.parameters["image_ids"])
-    todo = list(images.exclude(predictions__model_version=version))
-    total = len(todo)
-    context.progress(0.01, "loading the model")
-    detector = model_load(version) if todo else None
-    fitted_ids = fitted_image_ids(version)
-    for start in range(0, total, SCORE_BATCH):
-        batch = todo[start : start + SCORE_BATCH]
-        predicted = detector.predict(
-            StoredImages(batch),
-            progress=context.stage_progress(0.02 + 0.98 * start / total, 0.98 * len(batch) / total, "score"),
+    return version
+
+
+def _plan_unscored(context: JobContext, version: ModelVersion) -> ChunksProgress:
+    """Once every chunk the job has is done (none yet, at its start), cut the images still unscored
+    into new ones: a requeued job goes on with its plan, and images left unscored are planned again."""
+    with transaction.atomic():
+        context.hold_check()
+        if chunks_progress(job=context.job).finished:
+            ids = _unscored(version, context.job).values_list("pk", flat=True).iterator(chunk_size=5000)
+            chunks_plan(job=context.job, image_ids=ids, size=settings.LOUPE_SCORE_CHUNK_IMAGES)
+    return chunks_progress(job=context.job)
+
+
+def _chunks_take_all(context: JobContext, scorer: ChunkScorer) -> None:
+    """Take the job's chunks one at a time until every one is done: the others' too, once their
+    worker's lease runs out; waiting while they are held."""
+    job = context.job
+
+    def report() -> None:
+        now = chunks_progress(job=job)
+        context.progress(0.02 + 0.98 * now.fraction, f"scored {now.scored}/{now.images}")
+
+    while True:
+        chunk = chunk_claim(job=job, owner=context.owner)
+        if chunk is not None:
+            with contextlib.suppress(ChunkLost), chunk_held(chunk=chunk, owner=context.owner) as hold:
+                scorer.score(hold, after_batch=report)
+            continue
+        now = chunks_progress(job=job)
+        if now.exhausted is not None:
+            raise JobError(chunk_exhausted_reason(now.exhausted))
+        if now.finished:
+            return
+        context.progress(
+            0.02 + 0.98 * now.fraction, f"scored {now.scored}/{now.images}; others score the rest"
         )
-        types = flagged_region_types(
-            detector=detector, images=batch, predicted=predicted, threshold=version.pixel_threshold
-        )
-        with transaction.atomic():
-            context.hold_check()
-            predictions_write(
-                version=version, images=batch, predicted=predicted, fitted_ids=fitted_ids, region_types=types
-            )
-        context.progress(0.02 + 0.98 * (start + len(batch)) / total, f"scored {start + len(batch)}/{total}")
+        time.sleep(min(1.0, settings.LOUPE_JOB_LEASE_SECONDS / 6))
+
+
+def score_execute(context: JobContext) -> None:
+    """Score every image of the collection (or those the job names) that has no prediction yet from
+    this version. The images are cut into chunks (`score_chunks`) that this worker and the helpers it
+    asks for take one at a time; it waits for the others' chunks, takes over any whose worker vanished,
+    and completes the job when every chunk is done. An interrupted job resumes where it stopped."""
+    job = context.job
+    version = _ready_version(job)
+    scorer = ChunkScorer(job=job, version=version)
+    while not (plan := _plan_unscored(context, version)).finished:
+        share_request(job=job, count=min(settings.LOUPE_SCORE_HELPERS, plan.chunks - plan.done - 1))
+        left = f"{plan.images - plan.scored} images in {plan.chunks - plan.done} chunks"
+        context.progress(0.02 + 0.98 * plan.fraction, f"scoring {left}")
+        _chunks_take_all(context, scorer)
     with transaction.atomic():
         review_ranks_update(version=version)
         count = Prediction.objects.filter(model_version=version).count()
-        context.complete({"scored": total, "predictions": count}, message=f"scored {total} images")
+        context.complete(
+            {"scored": plan.scored, "predictions": count, "chunks": plan.chunks, "workers": plan.workers},
+            message=f"scored {plan.scored} images",
+        )
+
+
+def score_share(context: ShareContext) -> None:
+    """A helper's part of a scoring job: take its chunks one at a time while any is left."""
+    scorer = ChunkScorer(job=context.job, version=_ready_version(context.job))
+    while context.running():
+        chunk = chunk_claim(job=context.job, owner=context.owner)
+        if chunk is None:
+            return
+        with contextlib.suppress(ChunkLost), chunk_held(chunk=chunk, owner=context.owner) as hold:
+            scorer.score(hold)
