@@ -29,9 +29,12 @@ import {
   hasBothClasses,
   histogram,
   labeled,
+  type Normalizer,
+  normalize,
   prCurve,
   rates,
   rocCurve,
+  scoreText,
 } from "./scores";
 
 interface StoredMetrics {
@@ -48,6 +51,7 @@ interface Version {
   name: string;
   parent: number | null;
   threshold: number | null;
+  normalizer: Normalizer | null; // the saved threshold's: it is what the other pages show
   promoted: boolean;
   metrics: StoredMetrics;
   fitSeconds: number | null;
@@ -232,6 +236,9 @@ class Detail {
 
     const saved = this.version?.threshold ?? null;
     must("#saved-threshold").textContent = saved === null ? "no saved threshold" : `saved: ${score(saved)}`;
+    const normalizer = this.version?.normalizer;
+    const at = normalizer ? normalize(normalizer, this.threshold) : null;
+    must("#threshold-score").textContent = at === null ? "" : `a score at it shows as ${scoreText(at, this.threshold)}`;
     if (this.saveButton) this.saveButton.disabled = this.threshold === saved;
   }
 
@@ -263,8 +270,9 @@ class Detail {
     this.saveButton.disabled = true;
     try {
       const body = { threshold: this.threshold };
-      const saved = await postJson<{ threshold: number }>(version.thresholdUrl, body);
+      const saved = await postJson<{ threshold: number; normalizer: Normalizer }>(version.thresholdUrl, body);
       version.threshold = saved.threshold;
+      version.normalizer = saved.normalizer;
       loaded.delete(version.id); // its normalized scores changed with it
       const cell = document.querySelector(`tr[data-version-id="${version.id}"] [data-field=threshold]`);
       if (cell) cell.textContent = `${saved.threshold.toFixed(4)} (manual)`;

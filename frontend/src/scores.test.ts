@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 
-import { area, confusion, f1Max, hasBothClasses, histogram, labeled, prCurve, rates, rocCurve, scoreText, type ScoreRow } from "./scores";
+import {
+  area,
+  confusion,
+  f1Max,
+  hasBothClasses,
+  histogram,
+  labeled,
+  normalize,
+  prCurve,
+  rates,
+  rocCurve,
+  scoreText,
+  type ScoreRow,
+} from "./scores";
 
 // Four labeled images and one unlabeled; by score: A 0.9 defective, B 0.8 normal, C 0.7 defective, D 0.3 normal.
 const ROWS: ScoreRow[] = [
@@ -114,5 +127,26 @@ describe("scoreText", () => {
   it("says the normalized score first, against 0.5, with the raw score beside it", () => {
     expect(scoreText(0.734, 1.23456)).toBe("0.73 (at or above 0.5; raw 1.235)");
     expect(scoreText(0.2, 0.01)).toBe("0.20 (below 0.5; raw 0.01000)");
+  });
+});
+
+describe("normalize", () => {
+  const normalizer = { low: 0.2, threshold: 1.0, high: 1.8 };
+
+  it("maps low, the threshold and high to 0, 0.5 and 1, linearly between", () => {
+    expect(normalize(normalizer, 0.2)).toBe(0);
+    expect(normalize(normalizer, 1.0)).toBe(0.5);
+    expect(normalize(normalizer, 1.8)).toBe(1);
+    expect(normalize(normalizer, 0.6)).toBeCloseTo(0.25, 12);
+    expect(normalize(normalizer, 1.2)).toBeCloseTo(0.625, 12);
+  });
+
+  it("clips scores outside the range", () => {
+    expect(normalize(normalizer, -5)).toBe(0);
+    expect(normalize(normalizer, 9)).toBe(1);
+  });
+
+  it("is what scoreText says beside the raw score", () => {
+    expect(scoreText(normalize(normalizer, 0.9), 0.9)).toBe("0.44 (below 0.5; raw 0.9000)");
   });
 });

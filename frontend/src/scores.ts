@@ -137,3 +137,18 @@ export function scoreText(normalized: number, raw: number): string {
   const side = normalized >= 0.5 ? "at or above" : "below";
   return `${normalized.toFixed(2)} (${side} 0.5; raw ${raw.toPrecision(4)})`;
 }
+
+/** A version's map of raw scores to normalized ones (`ScoreNormalizer`, inference/ml/thresholds.py):
+ * piecewise linear, low → 0, threshold → 0.5, high → 1, clipped to 0–1. */
+export interface Normalizer {
+  low: number;
+  threshold: number;
+  high: number;
+}
+
+export function normalize(normalizer: Normalizer, raw: number): number {
+  const { low, threshold, high } = normalizer;
+  const value =
+    raw < threshold ? (0.5 * (raw - low)) / (threshold - low) : 0.5 + (0.5 * (raw - threshold)) / (high - threshold);
+  return Math.min(1, Math.max(0, value));
+}

@@ -40,6 +40,7 @@ def _version_config(version: ModelVersion) -> dict[str, Any]:
         "name": f"model {version.pk} ({version.algorithm})",
         "parent": version.parent_id,
         "threshold": version.threshold,
+        "normalizer": version.normalizer or None,
         "promoted": version.promoted_at is not None,
         "metrics": {key: version.metrics[key] for key in STORED_METRICS if key in version.metrics},
         "fitSeconds": version.fit_seconds,

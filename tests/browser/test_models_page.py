@@ -71,17 +71,23 @@ def test_the_threshold_moves_the_confusion_matrix_and_a_manager_saves_it(page):
     older, newer = two_versions(team)
     login(page, team.manager)
     page.goto(f"/collections/{team.collection.pk}/")
+    # The gallery shows the active version's normalised score: raw 0.9 is 0.45 under threshold 1.0.
+    at_09 = Prediction.objects.get(model_version=newer, score=0.9).image_id
+    assert page.inner_text(f"li.tile[data-image-id='{at_09}'] .score-value") == "0.45"
     page.click("a:text('Models')")
     page.wait_for_url(f"**/collections/{team.collection.pk}/models/**")
     wait_for_version(page, newer)  # the active version by default
 
     assert threshold_shown(page) == 1.0
+    assert page.inner_text("#threshold-score") == "a score at it shows as 0.50 (at or above 0.5; raw 1.000)"
     assert matrix(page) == expected(newer, 1.0) == {"tp": 3, "fn": 1, "fp": 0, "tn": 6}
     assert page.inner_text("#detail-counts").startswith("11 scored test images: 4 labeled defective")
 
     # An exact value in the number box; a score equal to it counts as flagged.
     page.fill("#threshold-number", "0.9")
     assert matrix(page) == expected(newer, 0.9) == {"tp": 4, "fn": 0, "fp": 1, "tn": 5}
+    # The threshold tried, said as the gallery says that image's score.
+    assert page.inner_text("#threshold-score") == "a score at it shows as 0.45 (below 0.5; raw 0.9000)"
     assert page.inner_text("[data-rate=precision]") == "80.0%"
     assert page.inner_text("[data-rate=fpr]") == "16.7%"
 
@@ -117,6 +123,8 @@ def test_the_threshold_moves_the_confusion_matrix_and_a_manager_saves_it(page):
     for score, flagged in Prediction.objects.filter(model_version=newer).values_list("score", "is_defective"):
         assert flagged == (score >= 0.7)
     assert page.inner_text(f"tr[data-version-id='{newer.pk}'] [data-field=threshold]") == "0.7000 (manual)"
+    # Saved, it is the new 0.5 (it read 0.35 under the old threshold).
+    assert page.inner_text("#threshold-score") == "a score at it shows as 0.50 (at or above 0.5; raw 0.7000)"
     assert page.is_disabled("#threshold-save")
     page.evaluate("document.querySelector('#model-detail').scrollIntoView()")
     screenshot(page, "models-page.png")

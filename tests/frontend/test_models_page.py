@@ -43,6 +43,7 @@ def test_viewers_see_the_versions_but_no_controls(client, team, versions):
     listed = config["versions"][1]
     assert listed["metrics"] == {"image_auroc": 1.0, "f1_max": 1.0}
     assert listed["scoresUrl"] == f"/api/v1/model-versions/{first.pk}/scores/"
+    assert listed["normalizer"] == first.normalizer and set(first.normalizer) == {"low", "threshold", "high"}
     assert config["versions"][0]["parent"] == first.pk
 
 
