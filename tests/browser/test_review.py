@@ -5,12 +5,12 @@ import pytest
 
 from annotations.geometry import mask_decode
 from annotations.models import Annotation, RevisionReason, Verdict
-from inference.models import Review
+from inference.models import Disagreement, Review
 from tests import factories
 from tests.browser.conftest import login, screenshot
 from tests.browser.test_annotator import picture
-from tests.frontend.helpers import add_image
-from tests.inference.helpers import scored_version
+from tests.frontend.helpers import add_image, label
+from tests.inference.helpers import prediction_add, scored_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,14 +51,29 @@ def to_page(page, x: float, y: float) -> tuple[float, float]:
     return box["x"] + view["x"] + x * view["s"], box["y"] + view["y"] + y * view["s"]
 
 
+def score_shown(page) -> str:
+    return page.locator(".review-info dt:text-is('Score') + dd").inner_text()
+
+
 def test_hotkeys_walk_the_queue_and_write_labels(page, queue):
     team, version, images = queue
+    # An image an annotator labeled defective: outside the default queue, served with "all".
+    labeled = add_image(team.collection, "plate-labeled.png", seed=4, content=picture(320, 240, seed=4))
+    label(labeled, author=team.annotator, verdict="defective")
+    prediction_add(version, labeled, score=0.2)
     login(page, team.reviewer)
     page.goto(f"/collections/{team.collection.pk}/review/")
+    assert page.inner_text(".queue-scope") == (
+        "Serving images with no human label, outside the train split (3) · "
+        "include labeled and training images (4)"
+    )
 
     # 1. The most uncertain image first; "2" (false positive) makes it normal.
     first = current(page)
     assert first == images[0].pk
+    # Its score as every page says it: normalised (raw 0.9 under threshold 1.0), the raw one beside.
+    assert score_shown(page) == "0.45 (below 0.5; raw 0.9000)"
+    screenshot(page, "review-scope.png")
     page.fill("textarea[aria-label=Comment]", "glare <script>alert(1)</script>")
     page.keyboard.press("Escape")
     page.locator(".review-stage").last.focus()
@@ -85,6 +100,7 @@ def test_hotkeys_walk_the_queue_and_write_labels(page, queue):
 
     # 3. The threshold: raising it flags fewer pixels; a true defect saves what is flagged as a mask.
     third = current(page)
+    assert score_shown(page) == "0.95 (at or above 0.5; raw 1.900)"
     page.locator(".review-stage").last.focus()
     page.keyboard.press("b")  # back to looking
     flagged = int(page.locator(ROOT).get_attribute("data-flagged"))
@@ -110,6 +126,27 @@ def test_hotkeys_walk_the_queue_and_write_labels(page, queue):
     ]
     page.wait_for_function("() => document.querySelectorAll('.review-recent li').length === 3")
     assert "<script>" in page.locator(".review-recent").inner_text()  # the comment shows as text
+
+    # 4. With labeled images included, the labeled one: "normal" against its label is a disagreement,
+    # listed on the review page and shown on the image's page with its score and heatmap.
+    page.click(".queue-scope a")
+    assert current(page) == labeled.pk
+    assert page.inner_text(".queue-scope").startswith("Serving every undecided image (1)")
+    assert score_shown(page) == "0.10 (below 0.5; raw 0.2000)"
+    page.locator(".review-stage").last.focus()
+    decide(page, "2", labeled.pk)
+    assert Disagreement.objects.filter(review__prediction__image=labeled).count() == 1
+    assert Annotation.objects.get(image=labeled).verdict == Verdict.DEFECTIVE  # the label stays
+    page.reload()
+    with page.expect_navigation():
+        page.locator(".queue-disagreements a", has_text="plate-labeled.png").click()
+    assert page.inner_text(".model-panel .score-value") == "0.10"
+    assert page.inner_text(".model-panel .score-raw") == "raw 0.2000"
+    assert "the label (v1) says defective" in page.inner_text(".disagreements").replace("\n", " ")
+    page.click("label[for=show-heatmap]")
+    page.wait_for_function("() => document.querySelector('img.heatmap-layer').naturalWidth > 0")
+    assert page.locator("img.heatmap-layer").is_visible()
+    screenshot(page, "image-page.png")
     assert not page.dialogs and not page.errors
 
 
