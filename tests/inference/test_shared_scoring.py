@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.models import ChunkStatus, JobKind, JobStatus, Prediction, ScoreChunk
+from inference.models import FINISHED, ChunkStatus, JobKind, JobStatus, Prediction, ScoreChunk
 from inference.services.jobs import job_create, job_run
 from inference.services.training import train_execute
 from inference.services.versions import training_start
@@ -82,3 +82,34 @@ def test_a_helper_killed_mid_chunk_leaves_the_rest_of_it_to_another_worker(
     assert max(chunk.attempts for chunk in chunks) == 2  # the killed worker's chunk, taken over
     assert sum(chunk.scored for chunk in chunks) == unscored == job.result["scored"]
     assert Prediction.objects.filter(model_version=version).count() == team.collection.images.count()
+
+
+def test_two_workers_on_their_own_queues_train_one_collection_while_scoring_another(
+    celery_worker_process, team, other_team, media_root, job_settings, tmp_path
+):
+    version = _trained_version(other_team.collection)
+    synthetic_collection_fill(other_team.collection, train=12, test_normal=0, test_defective=0, seed=3)
+    synthetic_collection_fill(team.collection, train=8, test_normal=2, test_defective=2)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    # The trainer serves only the gpu queue and holds its training after the fit until told.
+    celery_worker_process(
+        options=("--queues", "gpu", "--include", "tests.faults.worker_waits"),
+        LOUPE_TEST_WORKER_GATE=str(gate),
+    )
+    training = training_start(
+        collection=team.collection, algorithm="patchcore", parameters=FAST_PARAMETERS, score_after=False
+    )
+    wait_for_job(training.pk, until=lambda job: (gate / "reached").exists() or job.status in FINISHED)
+    assert (gate / "reached").exists(), "the training did not reach its gate"
+    celery_worker_process(options=("--queues", "gpu,default"))
+
+    scoring = wait_for_job(
+        job_create(kind=JobKind.SCORE, collection=other_team.collection, model_version=version).pk
+    )
+    assert scoring.status == JobStatus.SUCCEEDED, scoring.failure_reason
+    training.refresh_from_db()
+    assert training.status == JobStatus.RUNNING  # the other collection was scored while it trained
+    (gate / "go").touch()
+    assert wait_for_job(training.pk).status == JobStatus.SUCCEEDED
+    assert scoring.result["scored"] == other_team.collection.images.exclude(split="test").count()
