@@ -3,6 +3,7 @@ its worker, and stops it with them; nothing is started here, the processes are s
 
 import signal
 import sys
+import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -69,3 +70,13 @@ def test_the_platforms_process_files_run_the_inspection_service_on_8001():
     procfile = (REPO / "platform" / "Procfile").read_text()
     assert "inspection: python manage.py serve_inspection 0.0.0.0:${INSPECTION_PORT:-8001}" in procfile
     assert "serve_inspection 0.0.0.0:8001" in (REPO / "platform" / "compose.yaml").read_text()
+
+
+def test_the_image_holds_every_package_the_project_installs():
+    # The image runs `pip install .`: a package left out of its COPY lines is missing in production.
+    dockerfile = (REPO / "platform" / "Dockerfile").read_text()
+    found = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = [pattern.rstrip("*") for pattern in found["include"]]
+    assert "line" in packages
+    for package in packages:
+        assert f"\nCOPY {package} {package}\n" in dockerfile, package
