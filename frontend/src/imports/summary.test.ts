@@ -26,6 +26,16 @@ describe("summaryLine", () => {
       "1 image added, 1 already in the collection (skipped), 3 refused",
     );
   });
+
+  it("says where the labels came from: the MVTec AD layout's folders, or a format's label files", () => {
+    expect(summaryLine({ ...RESULT, labeled: 9 })).toBe(
+      "9 images added, 1 already in the collection (skipped), 3 refused; 4 ground-truth masks read; " +
+        "9 images labeled from their folders",
+    );
+    expect(summaryLine({ ...RESULT, layout: "coco", masks: 0, labeled: 1 })).toBe(
+      "9 images added, 1 already in the collection (skipped), 3 refused; 1 image labeled from the label files",
+    );
+  });
 });
 
 describe("renderSummary", () => {

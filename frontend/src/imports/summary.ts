@@ -14,7 +14,7 @@ export interface ImportResult {
   empty_masks: number;
   refused_count: number;
   refused: RefusedFile[];
-  labeled?: number; // images given the labels of a label file (COCO, LabelMe, YOLO, CVAT)
+  labeled?: number; // images given labels by a label file (COCO, LabelMe, YOLO, CVAT) or by their MVTec folder
   kept_labels?: RefusedFile[]; // images that kept the label a person gave them
 }
 
@@ -29,7 +29,9 @@ export function summaryLine(result: ImportResult): string {
   parts.push(`${result.refused_count} refused`);
   let line = parts.join(", ");
   if (result.masks) line += `; ${count(result.masks, "ground-truth mask")} read`;
-  if (result.labeled) line += `; ${count(result.labeled, "image")} labeled from the label files`;
+  // The MVTec AD layout labels by folder (train/good, test/<defect>); the other formats by their files.
+  const from = result.layout === "mvtec" ? "their folders" : "the label files";
+  if (result.labeled) line += `; ${count(result.labeled, "image")} labeled from ${from}`;
   return line;
 }
 
