@@ -6,6 +6,7 @@ import base64
 import io
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -29,6 +30,50 @@ DROP_ZIP = """([name, data]) => {
   zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
   zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
 }"""
+
+# A folder dropped as Chrome hands it over: one item whose webkitGetAsEntry() is a directory entry,
+# each directory read by its reader in chunks (three entries here, Chrome's are 100) until an empty
+# one, each file entry giving its File; the item has no plain file (getAsFile), so only the walk of
+# frontend/src/imports/walk.ts finds anything. `files` are [path under the folder's name, base64].
+DROP_FOLDER = """(files) => {
+  const directory = (name) => ({ name, isFile: false, isDirectory: true, children: new Map() });
+  const root = directory(files[0][0].split("/")[0]);
+  for (const [path, data] of files) {
+    const parts = path.split("/");
+    let parent = root;
+    for (const part of parts.slice(1, -1)) {
+      if (!parent.children.has(part)) parent.children.set(part, directory(part));
+      parent = parent.children.get(part);
+    }
+    const name = parts[parts.length - 1];
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const file = new File([bytes], name, { type: "image/png" });
+    const read = (success) => setTimeout(() => success(file));
+    parent.children.set(name, { name, isFile: true, isDirectory: false, file: read });
+  }
+  const entry = (node) => node.isFile ? node : {
+    name: node.name, isFile: false, isDirectory: true,
+    createReader: () => {
+      const left = [...node.children.values()].map(entry);
+      return { readEntries: (success) => setTimeout(() => success(left.splice(0, 3))) };
+    },
+  };
+  const transfer = new DataTransfer();
+  const item = { kind: "file", type: "", webkitGetAsEntry: () => entry(root), getAsFile: () => null };
+  Object.defineProperty(transfer, "items", { value: [item] });
+  const zone = document.querySelector("[data-drop-zone]");
+  zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+}"""
+
+
+def folder_files(folder: Path) -> list[list[str]]:
+    """What DROP_FOLDER takes: every file under `folder`, its path starting with the folder's name."""
+    return [
+        [f"{folder.name}/{path.relative_to(folder).as_posix()}", base64.b64encode(path.read_bytes()).decode()]
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    ]
 
 
 @pytest.fixture
