@@ -249,6 +249,8 @@ LOUPE_REAPER_INTERVAL_SECONDS = env.float("LOUPE_REAPER_INTERVAL_SECONDS", defau
 # chunk's images at once, whatever the collection's size.
 LOUPE_SCORE_CHUNK_IMAGES = env.int("LOUPE_SCORE_CHUNK_IMAGES", default=1000)
 LOUPE_SCORE_HELPERS = env.int("LOUPE_SCORE_HELPERS", default=3)
+# A model's test scores are sent in pages of this many (the models page follows them to the end).
+LOUPE_SCORES_PAGE_SIZE = env.int("LOUPE_SCORES_PAGE_SIZE", default=5000)
 LOUPE_TRAIN_TIME_LIMIT_SECONDS = env.int("LOUPE_TRAIN_TIME_LIMIT_SECONDS", default=6 * 3600)
 LOUPE_ML_DEVICE = env.str("LOUPE_ML_DEVICE", default="auto")
 # The review queue hands an item to one reviewer for this long (inference/services/reviews.py).

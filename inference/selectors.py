@@ -1,20 +1,23 @@
 """Reads, scoped by membership like `annotations.selectors`: another team's job, model or prediction
 does not exist for you."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 
 from annotations.models import Image
 from annotations.selectors import Cursor, User, image_list, keyset_order, project_list
 from inference.models import (
     Disagreement,
     Job,
+    JobStatus,
     ModelExport,
     ModelVersion,
     ModelVersionStatus,
     Prediction,
     Review,
+    SnapshotImage,
     SnapshotRole,
 )
 from inference.truth import UNLABELED, snapshot_labels
@@ -155,6 +158,20 @@ def collection_latest_jobs(*, collection_id: int, limit: int = 5) -> QuerySet[Jo
     return Job.objects.filter(collection_id=collection_id).select_related("model_version")[:limit]
 
 
+def collection_job_counts(*, collection_id: int) -> dict[str, int]:
+    """How many of the collection's jobs are running and queued, all of them, not only the latest
+    that a page lists (the caller has checked membership)."""
+    rows = (
+        Job.objects.filter(collection_id=collection_id, status__in=[JobStatus.RUNNING, JobStatus.QUEUED])
+        .values_list("status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    by_status = dict(rows)
+    running, queued = by_status.get(JobStatus.RUNNING, 0), by_status.get(JobStatus.QUEUED, 0)
+    return {"running": running, "queued": queued, "unfinished": running + queued}
+
+
 def production_version(*, collection_id: int) -> ModelVersion | None:
     """The collection's production model: its most recently promoted ready version. A version is in
     production only when someone (or the collection's "promote a better child" setting) promoted it."""
@@ -178,27 +195,60 @@ def active_model_version(*, collection_id: int) -> ModelVersion | None:
     )
 
 
-def model_version_test_scores(*, version: ModelVersion) -> list[dict[str, Any]]:
-    """The version's predictions on its test snapshot, each labeled as the image was at that snapshot
-    (the labels its stored metrics count): 1 defective, 0 normal, None otherwise (the caller has
-    checked membership)."""
-    labels = snapshot_labels(snapshot=version.snapshot, role=SnapshotRole.TEST) if version.snapshot_id else {}
-    rows = (
-        Prediction.objects.filter(model_version=version)
-        .order_by("image_id")
-        .values_list("image_id", "score", "normalized_score")
+TEST_SCORES_BATCH = 20_000  # rows read at once by `model_version_test_scores`
+
+
+@dataclass(frozen=True)
+class TestScoresPage:
+    """Some of a version's test scores, in image id order; `last` is the id to go on after, None at
+    the end."""
+
+    rows: list[dict[str, Any]]
+    last: int | None
+
+
+def model_version_test_scores_page(*, version: ModelVersion, after: int = 0, limit: int) -> TestScoresPage:
+    """The version's predictions on its test snapshot with image ids above `after`, at most `limit`,
+    each labeled as the image was at that snapshot (the labels its stored metrics count): 1 defective,
+    0 normal, None otherwise (the caller has checked membership). A keyset page, so each costs the same
+    whatever the test split's size."""
+    in_test = SnapshotImage.objects.filter(
+        snapshot_id=version.snapshot_id, role=SnapshotRole.TEST, image_id=OuterRef("image_id")
     )
-    return [
-        {
-            "image": image_id,
-            "score": score,
-            "normalized_score": normalized,
-            "label": None if labels[image_id] == UNLABELED else labels[image_id],
-        }
-        for image_id, score, normalized in rows
-        # Kept in Python, not `image_id__in`: a snapshot can hold more ids than SQLite takes parameters.
-        if image_id in labels
-    ]
+    found = list(
+        Prediction.objects.filter(Exists(in_test), model_version=version, image_id__gt=after)
+        .order_by("image_id")
+        .values_list("image_id", "score", "normalized_score")[: limit + 1]
+    )
+    rows = found[:limit]
+    if not rows:
+        return TestScoresPage(rows=[], last=None)
+    labels = snapshot_labels(
+        snapshot=version.snapshot, role=SnapshotRole.TEST, image_range=(rows[0][0], rows[-1][0])
+    )
+    return TestScoresPage(
+        rows=[
+            {
+                "image": image_id,
+                "score": score,
+                "normalized_score": normalized,
+                "label": None if labels[image_id] == UNLABELED else labels[image_id],
+            }
+            for image_id, score, normalized in rows
+        ],
+        last=rows[-1][0] if len(found) > limit else None,
+    )
+
+
+def model_version_test_scores(*, version: ModelVersion) -> list[dict[str, Any]]:
+    """Every row of `model_version_test_scores_page`, page after page."""
+    rows: list[dict[str, Any]] = []
+    after: int | None = 0
+    while after is not None:
+        page = model_version_test_scores_page(version=version, after=after, limit=TEST_SCORES_BATCH)
+        rows.extend(page.rows)
+        after = page.last
+    return rows
 
 
 def review_list(

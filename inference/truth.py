@@ -181,15 +181,24 @@ def snapshot_truth(*, snapshot: DataSnapshot, roles: Iterable[str]) -> list[Imag
     return truths
 
 
-def snapshot_labels(*, snapshot: DataSnapshot, role: str) -> dict[int, int]:
-    """Per image id of `snapshot` in `role`: its label at the snapshot (1, 0 or -1), without regions."""
-    in_snapshot = _rows(snapshot, [role]).filter(
+def snapshot_labels(
+    *, snapshot: DataSnapshot, role: str, image_range: tuple[int, int] | None = None
+) -> dict[int, int]:
+    """Per image id of `snapshot` in `role` (only ids from `image_range[0]` to `image_range[1]` when
+    given): its label at the snapshot (1, 0 or -1), without regions."""
+    rows = _rows(snapshot, [role])
+    if image_range is not None:
+        rows = rows.filter(image__gte=image_range[0], image__lte=image_range[1])
+    in_snapshot = rows.filter(
         image_id=OuterRef("annotation__image_id"), annotation_version=OuterRef("version")
     )
-    verdicts = dict(
-        AnnotationRevision.objects.filter(Exists(in_snapshot)).values_list("annotation__image_id", "verdict")
-    )
+    revisions = AnnotationRevision.objects.filter(Exists(in_snapshot))
+    if image_range is not None:
+        revisions = revisions.filter(
+            annotation__image__gte=image_range[0], annotation__image__lte=image_range[1]
+        )
+    verdicts = dict(revisions.values_list("annotation__image_id", "verdict"))
     return {
         image_id: verdict_label(verdicts.get(image_id, Verdict.UNLABELED))
-        for image_id in _rows(snapshot, [role]).values_list("image_id", flat=True)
+        for image_id in rows.values_list("image_id", flat=True)
     }

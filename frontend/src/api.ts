@@ -70,6 +70,24 @@ export async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** A page of a list that says where its next page is (null on the last). */
+export interface Paged<Row> {
+  next: string | null;
+  rows: Row[];
+}
+
+/** Every row of a paged list from `url` on, in order: `read` picks a page's rows and next link. */
+export async function getAllPages<Page, Row>(url: string, read: (page: Page) => Paged<Row>): Promise<Row[]> {
+  const rows: Row[] = [];
+  let next: string | null = url;
+  while (next !== null) {
+    const page = read(await getJson<Page>(next));
+    for (const row of page.rows) rows.push(row);
+    next = page.next;
+  }
+  return rows;
+}
+
 export function getAnnotation(url: string): Promise<AnnotationOut> {
   return getJson<AnnotationOut>(url);
 }

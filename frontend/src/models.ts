@@ -4,7 +4,7 @@
 // rendered by Django; this fills it in and only ever writes text (textContent), never HTML.
 import "./models.css";
 
-import { getJson, postJson } from "./api";
+import { getAllPages, postJson } from "./api";
 import {
   COLORS,
   type LineChart,
@@ -66,7 +66,13 @@ interface PageConfig {
   versions: Version[];
 }
 
-/** GET /api/v1/model-versions/{id}/scores/, the part used here. */
+/** GET /api/v1/model-versions/{id}/scores/, the part used here: one page, and where the next is. */
+interface ScoresPage {
+  scores: ScoreRow[];
+  next: string | null;
+}
+
+/** All of a version's test scores. */
 interface Scores {
   scores: ScoreRow[];
 }
@@ -105,10 +111,15 @@ function failed(doing: string, error: unknown): void {
 
 const loaded = new Map<number, Promise<Scores>>();
 
+/** Every page of a version's scores: each page is a bounded request, whatever the test split's size. */
+async function allScores(url: string): Promise<Scores> {
+  return { scores: await getAllPages(url, (page: ScoresPage) => ({ rows: page.scores, next: page.next })) };
+}
+
 function scoresOf(version: Version): Promise<Scores> {
   let scores = loaded.get(version.id);
   if (!scores) {
-    scores = getJson<Scores>(version.scoresUrl);
+    scores = allScores(version.scoresUrl);
     // A failed load is tried again next time, not remembered.
     scores.catch(() => loaded.delete(version.id));
     loaded.set(version.id, scores);

@@ -145,6 +145,16 @@ class VersionScoreOutput(serializers.Serializer):
 class VersionScoresOutput(serializers.Serializer):
     threshold = serializers.FloatField(allow_null=True, help_text="Raw units; defective at or above it")
     scores = VersionScoreOutput(many=True)
+    next = serializers.CharField(allow_null=True, help_text="The next page of scores; null on the last")
+
+
+class VersionScoresQuery(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        default=0,
+        help_text="Scores of images with larger ids (`next` sets it)",
+    )
 
 
 class ThresholdInput(serializers.Serializer):

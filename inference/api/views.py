@@ -8,7 +8,9 @@ job; poll `/api/v1/jobs/{id}/`.
 import hashlib
 import posixpath
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -205,14 +207,23 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         )
         return _overlay(request, prediction)
 
-    @extend_schema(responses=s.VersionScoresOutput)
+    @extend_schema(parameters=[s.VersionScoresQuery], responses=s.VersionScoresOutput)
     @action(detail=True, methods=["get"])
     def scores(self, request: Request, pk: str) -> Response:
-        """The scores of the test images the version was evaluated on, with their current labels: what
-        ROC and PR curves and a confusion matrix at any threshold are computed from."""
+        """The scores of the test images the version was evaluated on, with their labels at its
+        snapshot: what ROC and PR curves and a confusion matrix at any threshold are computed from. In
+        pages of `LOUPE_SCORES_PAGE_SIZE` by image id; follow `next` to the end."""
         version = self.get_object()
-        scores = selectors.model_version_test_scores(version=version)
-        return Response(s.VersionScoresOutput({"threshold": version.threshold, "scores": scores}).data)
+        query = s.VersionScoresQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = selectors.model_version_test_scores_page(
+            version=version, after=query.validated_data["after"], limit=settings.LOUPE_SCORES_PAGE_SIZE
+        )
+        follow = None
+        if page.last is not None:
+            follow = request.build_absolute_uri(f"{request.path}?{urlencode({'after': page.last})}")
+        body = {"threshold": version.threshold, "scores": page.rows, "next": follow}
+        return Response(s.VersionScoresOutput(body).data)
 
     @extend_schema(request=s.ThresholdInput, responses={200: s.ModelVersionOutput, 400: BAD_REQUEST})
     @action(detail=True, methods=["post"])

@@ -1,6 +1,8 @@
 """A version's test scores, threshold and promotion over the API: roles, scoping, what is returned."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inference.models import ModelVersion, ModelVersionStatus, Prediction
 from tests.annotations.api.helpers import API
@@ -33,6 +35,23 @@ def test_scores_are_the_test_snapshot_with_its_labels(version, team, as_user):
     )
     assert [(row["score"], row["label"]) for row in rows] == [(0.4, 0), (1.5, 1), (0.8, None), (1.2, None)]
     assert rows[1]["normalized_score"] == pytest.approx(0.75)
+
+
+def test_scores_come_in_keyset_pages_that_cost_the_same_queries(version, team, as_user, settings):
+    settings.LOUPE_SCORES_PAGE_SIZE = 3
+    client = as_user(team.viewer)
+    first = client.get(f"{API}/model-versions/{version.pk}/scores/").json()
+    assert [row["score"] for row in first["scores"]] == [0.4, 1.5, 0.8]
+    assert first["next"].endswith(f"/scores/?after={first['scores'][-1]['image']}")
+    with CaptureQueriesContext(connection) as on_first:
+        client.get(f"{API}/model-versions/{version.pk}/scores/")
+    with CaptureQueriesContext(connection) as on_last:
+        last = client.get(first["next"]).json()
+    assert [(row["score"], row["label"]) for row in last["scores"]] == [(1.2, None)] and last["next"] is None
+    assert len(on_first) == len(on_last)
+    for bad in ("-1", "x", str(2**64)):
+        response = client.get(f"{API}/model-versions/{version.pk}/scores/", {"after": bad})
+        assert response.status_code == 400 and "after" in response.json()
 
 
 def test_a_manager_sets_the_threshold_and_a_reviewer_may_not(version, team, as_user):
