@@ -161,10 +161,11 @@ def predictions_write(
     predicted: Predictions,
     fitted_ids: list[int],
     region_types: RegionTypes | None = None,
+    regions: list[list[dict]] | None = None,
 ) -> None:
     """Heatmap files first (fixed keys, replaced), then one upsert per (version, image): running this
     twice leaves one prediction per image. `region_types` (from :func:`flagged_region_types`) names
-    the type of each flagged region."""
+    the type of each flagged region; `regions`, each image's `region_rows` when the caller has them."""
     normalizer = ScoreNormalizer(**version.normalizer)
     low, high = version.heatmap_low, version.heatmap_high
     nearest = predicted.nearest_normal
@@ -185,7 +186,9 @@ def predictions_write(
                 heatmap=stored,
                 heatmap_low=low,
                 heatmap_high=high,
-                regions=region_rows(
+                regions=regions[i]
+                if regions is not None
+                else region_rows(
                     anomaly_map, version.pixel_threshold, region_types[i] if region_types else None
                 ),
                 descriptor=[round(float(v), 4) for v in map_descriptor(anomaly_map, low, high)],

@@ -182,5 +182,6 @@ def _record(
                     nearest_normal=nearest[kept_indices] if nearest is not None else None,
                 ),
                 fitted_ids=fitted_ids,
+                regions=[results[i]["regions"] for i in kept_indices],  # extracted once, for the answer
             )
             review_followup_queue(version=version, created_by=by)
