@@ -19,6 +19,7 @@ import { confirmChange } from "./confirm";
 import { el } from "./dom";
 import { REFRESHED, refreshLiveParts } from "./live";
 import { flaggedAt, promoteLines, thresholdLines } from "./models/confirmations";
+import { fixed, percent, score } from "./models/numbers";
 import {
   type Histogram,
   type Labeled,
@@ -84,19 +85,6 @@ function must<T extends Element>(selector: string): T {
   const node = document.querySelector<T>(selector);
   if (!node) throw new Error(`the models page has no ${selector}`);
   return node;
-}
-
-function fixed(value: number | null | undefined, digits = 3): string {
-  return value === null || value === undefined ? "—" : value.toFixed(digits);
-}
-
-/** A raw score: six significant digits, whatever the algorithm's units. */
-function score(value: number): string {
-  return String(Number(value.toPrecision(6)));
-}
-
-function percent(value: number | null): string {
-  return value === null ? "—" : `${(value * 100).toFixed(1)}%`;
 }
 
 function setStatus(text: string, error = false): void {
