@@ -1,17 +1,15 @@
-"""`{% jobs_counts jobs as counts %}`: how many of a page's jobs are running and queued, for the job
-list's summary line and whether it opens."""
-
-from collections.abc import Iterable
+"""`{% jobs_counts collection as counts %}`: how many of a collection's jobs are running and queued
+(all of them, not only the latest the list shows), for the job list's summary line and whether it
+opens."""
 
 from django import template
 
-from inference.models import Job, JobStatus
+from annotations.models import Collection
+from inference.selectors import collection_job_counts
 
 register = template.Library()
 
 
 @register.simple_tag
-def jobs_counts(jobs: Iterable[Job]) -> dict[str, int]:
-    statuses = [job.status for job in jobs]
-    running, queued = statuses.count(JobStatus.RUNNING), statuses.count(JobStatus.QUEUED)
-    return {"running": running, "queued": queued, "unfinished": running + queued}
+def jobs_counts(collection: Collection) -> dict[str, int]:
+    return collection_job_counts(collection_id=collection.pk)

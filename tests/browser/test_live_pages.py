@@ -92,3 +92,34 @@ def test_the_collection_page_shows_new_scores_when_scoring_finishes_after_a_sele
     assert "not scored" not in page.inner_text("[data-live=grid]")
     assert page.evaluate("window.notReloaded") is True
     assert page.errors == []
+
+
+def test_many_running_jobs_leave_the_first_tile_on_a_laptop_screen(page):
+    team = factories.team()
+    started = timezone.now() - timezone.timedelta(minutes=2)
+    kinds = [JobKind.SCORE, JobKind.TRAIN, JobKind.IMPORT, JobKind.EVALUATE]
+    for index in range(12):
+        running = index % 2 == 0
+        Job.objects.create(
+            kind=kinds[index % len(kinds)],
+            collection=team.collection,
+            status=JobStatus.RUNNING if running else JobStatus.QUEUED,
+            progress=0.1 * (index % 9) if running else 0.0,
+            started_at=started if running else None,
+            message=f"job {index} of a busy afternoon",
+        )
+    login(page, team.reviewer)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"/collections/{team.collection.pk}/")
+
+    jobs = page.locator("details.jobs")
+    assert jobs.get_attribute("open") is not None  # open: something runs
+    assert page.locator("details.jobs tr[data-job-id]").count() >= 5
+    # The summary counts every unfinished job, not only the five listed.
+    assert "6 running, 6 queued" in page.inner_text("details.jobs summary")
+    # The list scrolls in its own box, so the grid still starts on the first screen.
+    tile = page.locator("li.tile").first.bounding_box()
+    assert 0 <= tile["y"] < 768 - 40, tile
+    assert jobs.bounding_box()["height"] < 768 / 2, jobs.bounding_box()
+    screenshot(page, "collection-many-jobs.png")
+    assert page.errors == []
