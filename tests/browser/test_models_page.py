@@ -17,6 +17,13 @@ NEWER = [0.1, 0.3, 0.45, 0.6, 0.75, 0.95, 0.9, 1.2, 1.45, 1.8, 0.5]
 CELLS = ("tp", "fn", "fp", "tn")
 
 
+@pytest.fixture(autouse=True)
+def scores_in_pages(settings):
+    """The page reads a version's scores in pages of 4 here (5,000 by default), so every test follows
+    `next` across three pages: whatever it counts from the scores covers them all."""
+    settings.LOUPE_SCORES_PAGE_SIZE = 4
+
+
 def two_versions(team) -> tuple[ModelVersion, ModelVersion]:
     """An older version and its child, the active one, scored on the same labeled test images."""
     images = labeled_test_images(team.collection, VERDICTS)
