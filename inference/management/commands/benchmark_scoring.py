@@ -1,8 +1,6 @@
 """``manage.py benchmark_scoring``: a worker's memory and speed scoring a large collection, as JSON."""
 
 import json
-import resource
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Collection, Split
 from annotations.services.projects import collection_delete, project_create
+from inference.ml.experiments.memory import PeakMemory
 from inference.models import Job, JobKind, JobStatus
 from inference.services.generated_collections import collection_generate
 from inference.services.jobs import job_create, job_run
@@ -21,24 +20,7 @@ from inference.services.scoring import score_execute
 from inference.services.training import train_execute
 from inference.services.versions import training_start
 
-PAGE = resource.getpagesize()
 FIT = {"image_size": 64, "coreset_ratio": 0.1, "batch_size": 16}
-
-
-class ResidentMemory(threading.Thread):
-    """Samples this process's resident memory (Linux `/proc/self/statm`) until stopped; its peak."""
-
-    def __init__(self, every: float = 0.02) -> None:
-        super().__init__(name="rss-sampler", daemon=True)
-        self.every, self.peak, self.stopping = every, 0, threading.Event()
-
-    @staticmethod
-    def now() -> int:
-        return int(Path("/proc/self/statm").read_text().split()[1]) * PAGE
-
-    def run(self) -> None:
-        while not self.stopping.wait(self.every):
-            self.peak = max(self.peak, self.now())
 
 
 def _job_ran(job: Job, work: Any) -> Job:
@@ -101,20 +83,17 @@ class Command(BaseCommand):
             train_execute,
         )
         job = job_create(kind=JobKind.SCORE, collection=collection, model_version=fitted.model_version)
-        sampler = ResidentMemory()
-        before = sampler.now()
-        sampler.start()
-        started = time.monotonic()
-        scored = _job_ran(job, score_execute)
-        seconds = time.monotonic() - started
-        sampler.stopping.set()
-        sampler.join()
+        with PeakMemory() as memory:
+            started = time.monotonic()
+            scored = _job_ran(job, score_execute)
+            seconds = time.monotonic() - started
+        before, peak = memory.start_bytes, memory.peak_bytes
         return {
             "scored": scored.result["scored"],
             "chunks": scored.result["chunks"],
             "seconds": round(seconds, 1),
             "images_per_second": round(scored.result["scored"] / seconds, 1),
             "rss_before_mb": round(before / 2**20, 1),
-            "rss_peak_mb": round(max(sampler.peak, before) / 2**20, 1),
-            "rss_growth_mb": round((max(sampler.peak, before) - before) / 2**20, 1),
+            "rss_peak_mb": round(peak / 2**20, 1),
+            "rss_growth_mb": round((peak - before) / 2**20, 1),
         }

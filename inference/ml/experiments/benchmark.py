@@ -3,10 +3,7 @@ measuring quality and cost."""
 
 from __future__ import annotations
 
-import os
-import resource
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,41 +17,10 @@ from tqdm import tqdm
 from inference.ml.algorithms import get_algorithm
 from inference.ml.algorithms.base import ProgressCallback
 from inference.ml.data import Category, ImageFiles, discover_categories, load_mask
+from inference.ml.experiments.memory import PeakMemory
 from inference.ml.experiments.peer import Peer, run_peer
 from inference.ml.experiments.selection import cross_validate, map_top_scores
 from inference.ml.metrics import evaluate
-
-
-class _PeakMemory:
-    """Highest resident set size seen while running, sampled every ``interval`` seconds (Linux)."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        self.interval = interval
-        self.peak_bytes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-    def _rss(self) -> int:
-        try:
-            with open("/proc/self/statm") as handle:
-                return int(handle.read().split()[1]) * self._page
-        except OSError:  # not Linux: the process's lifetime peak is the best available
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, self._rss())
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> _PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_bytes = max(self.peak_bytes, self._rss())
 
 
 @contextmanager
@@ -109,7 +75,7 @@ def benchmark_category(
 
     torch.manual_seed(int(params.get("seed", 0)))
     model = get_algorithm(algorithm, device=device, **params)
-    with _PeakMemory() as memory, tqdm_progress(show_progress) as progress:
+    with PeakMemory() as memory, tqdm_progress(show_progress) as progress:
         report = model.fit(ImageFiles(category.train), progress=progress)
         started = time.perf_counter()
         predictions = model.predict(ImageFiles(category.test), progress=progress)
