@@ -116,7 +116,8 @@ class JobNotCancellable(Exception):
         )
 
 
-def _lease() -> timedelta:
+def lease_length() -> timedelta:
+    """How long a lease (a job's, or a share of one) lasts unless its heartbeat renews it."""
     return timedelta(seconds=settings.LOUPE_JOB_LEASE_SECONDS)
 
 
@@ -188,7 +189,7 @@ def job_claim(*, job_id: int, owner: str) -> Job | None:
     ).update(
         status=JobStatus.RUNNING,
         lease_owner=owner,
-        lease_expires_at=now + _lease(),
+        lease_expires_at=now + lease_length(),
         heartbeat_at=now,
         started_at=now,
         attempts=F("attempts") + 1,
@@ -213,7 +214,7 @@ def job_heartbeat(
         LeaseLost: the job is no longer this owner's.
     """
     now = timezone.now()
-    changes: dict[str, Any] = {"lease_expires_at": now + _lease(), "heartbeat_at": now}
+    changes: dict[str, Any] = {"lease_expires_at": now + lease_length(), "heartbeat_at": now}
     if progress is not None:
         changes["progress"] = max(0.0, min(1.0, progress))
     if message is not None:

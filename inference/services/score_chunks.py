@@ -13,23 +13,17 @@
 import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from inference.models import ChunkStatus, Job, JobStatus, ScoreChunk
-from inference.services.jobs import Heartbeat, HeartbeatState, JobCancelled, LeaseLost
+from inference.services.jobs import Heartbeat, HeartbeatState, JobCancelled, LeaseLost, lease_length
 
 
 class ChunkLost(LeaseLost):
     """Another worker holds the chunk now (this one's lease ran out): stop it, and take another."""
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.LOUPE_JOB_LEASE_SECONDS)
 
 
 @transaction.atomic
@@ -73,7 +67,7 @@ def chunk_claim(*, job: Job, owner: str) -> ScoreChunk | None:
         taken = ScoreChunk.objects.filter(_claimable(now), pk=chunk_id).update(
             status=ChunkStatus.RUNNING,
             owner=owner,
-            lease_expires_at=now + _lease(),
+            lease_expires_at=now + lease_length(),
             attempts=F("attempts") + 1,
         )
         if taken:  # else another worker took it between the two statements: try the next
@@ -96,7 +90,7 @@ def chunk_heartbeat(*, chunk: ScoreChunk, owner: str) -> HeartbeatState:
         ChunkLost: the chunk is no longer its own. LeaseLost: its job no longer runs.
     """
     held = ScoreChunk.objects.filter(pk=chunk.pk, owner=owner, status=ChunkStatus.RUNNING)
-    if not held.update(lease_expires_at=timezone.now() + _lease()):
+    if not held.update(lease_expires_at=timezone.now() + lease_length()):
         raise ChunkLost(f"{chunk} is no longer held by {owner}")
     return _job_state(chunk.job_id)
 
